@@ -1,0 +1,77 @@
+package host
+
+import (
+	"io"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Version is the version of LSGI this host implements and ships.
+const Version = "0.1.0"
+
+// ServerSoftware is the SERVER_SOFTWARE value apps see.
+const ServerSoftware = "lsgi/" + Version
+
+// Config configures a [Handler]. The zero value of every field works.
+type Config struct {
+	// Dir is the plugins folder. It is ignored when FS is set; the default
+	// is "plugins".
+	Dir string
+
+	// FS, if set, is where plugins are read from instead of Dir (an
+	// embed.FS, say). Files are then named by their path inside FS.
+	FS fs.FS
+
+	// States bounds the Lua states of each app version, hence the
+	// requests one app serves at once. The default is twice the number of
+	// CPUs, at least 4.
+	States int
+
+	// Timeout bounds each request, from the moment it reaches the host to
+	// the last byte of its response. The default is 30s.
+	Timeout time.Duration
+
+	// QueueTimeout bounds how long a request waits for a free Lua state
+	// before it gets 503. The default is 5s.
+	QueueTimeout time.Duration
+
+	// MaxBodyBytes bounds request bodies: a larger declared length gets
+	// 413 before the app runs, and reading past it raises in Lua. The
+	// default is 32 MiB; a negative value means no limit.
+	MaxBodyBytes int64
+
+	// Trust opens the whole Lua standard library (io, os, debug) to apps.
+	Trust bool
+
+	// Logger receives the host's logs and the apps' print and lsgi.errors
+	// output. The default is slog.Default().
+	Logger *slog.Logger
+
+	// AccessLog, if set, receives one line per request in the common log
+	// format followed by the duration in seconds.
+	AccessLog io.Writer
+}
+
+func (c Config) withDefaults() Config {
+	if c.Dir == "" {
+		c.Dir = "plugins"
+	}
+	if c.States <= 0 {
+		c.States = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.QueueTimeout <= 0 {
+		c.QueueTimeout = 5 * time.Second
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 32 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,34 @@
+// Package luabridge runs LSGI applications written in Lua on gopher-lua.
+//
+// It is the only package of the project that touches gopher-lua. It compiles
+// an app's source once, keeps a bounded [Pool] of Lua states per app version,
+// turns a request's environ variables into a Lua table, implements
+// start_response and write, drains the app's result iterator, and calls the
+// result's close method. The contract it implements is LSGI 1.0
+// (docs/SPEC.md), the Lua counterpart of PEP 3333.
+//
+// # Request cycle
+//
+// [State.Serve] runs one request, in the manner of Python's
+// wsgiref.handlers.BaseHandler:
+//
+//  1. Build a fresh environ table from the request's variables.
+//  2. Call app(environ, start_response).
+//  3. Iterate the result; start_response only stores status and headers, which
+//     go out through [ResponseWriter.Start] just before the first non-empty
+//     chunk, or at the end of an empty body.
+//  4. Send each chunk through [ResponseWriter.Write], which flushes it.
+//  5. Call result:close() exactly once, whatever happened, under a fresh
+//     context so that it runs even after a timeout or a disconnect.
+//
+// The bridge knows nothing of transports: the host adapts HTTP, FastCGI or
+// CGI to the two-method [ResponseWriter].
+//
+// # Thread safety
+//
+// A [State] belongs to one goroutine at a time: the pool hands it to one
+// request and takes it back afterwards. A [Pool] and a [Program] are safe for
+// concurrent use. Each state has its own Lua globals, like separate
+// processes, which is why environ says lsgi.multithread = false and
+// lsgi.multiprocess = true.
+package luabridge

@@ -1,0 +1,173 @@
+package luabridge
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Program is one compiled version of an app: its main chunk, the folder its
+// modules come from, and the options every state of it is opened with.
+// Each file is compiled once; every Lua state instantiates the shared
+// compiled chunks. A Program is safe for concurrent use.
+type Program struct {
+	name  string
+	chunk string
+	proto *lua.FunctionProto
+	opts  ProgramOptions
+
+	mu      sync.Mutex
+	modules map[string]*lua.FunctionProto // compiled modules by path in opts.FS
+}
+
+// ProgramOptions configure a [Program].
+type ProgramOptions struct {
+	// FS is the app's own folder: require, dofile and loadfile look only
+	// here (plus the host's preloaded modules). Nil means no files.
+	FS fs.FS
+
+	// Trust opens the whole Lua standard library (io, os, debug, file
+	// loading anywhere). Without it apps get the safe subset described in
+	// docs/SPEC.md.
+	Trust bool
+
+	// Logger receives print output and lsgi.errors lines, tagged with the
+	// app's name. Nil means slog.Default().
+	Logger *slog.Logger
+
+	// Setup, if set, runs on every new state after the standard library
+	// is opened and before the app's chunk runs: the place to preload
+	// host-provided modules.
+	Setup func(L *lua.LState) error
+}
+
+// SyntaxError reports Lua source that does not compile.
+type SyntaxError struct {
+	File    string // chunk name, usually the file's path
+	Line    int    // 1-based; 0 when the error is at the end of the file
+	Column  int
+	Message string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: at end of file: %s", e.File, e.Message)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
+}
+
+// Compile parses and compiles Lua source. chunk names the source in error
+// messages and tracebacks (a file's path). A syntax error is returned as a
+// *[SyntaxError] carrying the file and line.
+func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
+	tree, err := parse.Parse(bytes.NewReader(src), chunk)
+	if err != nil {
+		var perr *parse.Error
+		if errors.As(err, &perr) {
+			line := perr.Pos.Line
+			if line == parse.EOF {
+				line = 0
+			}
+			msg := perr.Message
+			if perr.Token != "" && line != 0 {
+				msg = fmt.Sprintf("near '%s': %s", perr.Token, perr.Message)
+			}
+			return nil, &SyntaxError{File: chunk, Line: line, Column: perr.Pos.Column, Message: msg}
+		}
+		return nil, &SyntaxError{File: chunk, Message: strings.TrimSpace(err.Error())}
+	}
+	proto, err := lua.Compile(tree, chunk)
+	if err != nil {
+		return nil, &SyntaxError{File: chunk, Message: strings.TrimSpace(err.Error())}
+	}
+	return proto, nil
+}
+
+// NewProgram compiles src, the main chunk of the app called name. chunk is
+// the name errors give the source (usually its path on disk).
+func NewProgram(name, chunk string, src []byte, opts ProgramOptions) (*Program, error) {
+	proto, err := Compile(chunk, src)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, modules: map[string]*lua.FunctionProto{}}, nil
+}
+
+// Name returns the app's name, as given to [NewProgram].
+func (p *Program) Name() string { return p.name }
+
+// Chunk returns the name of the main chunk (usually its file path).
+func (p *Program) Chunk() string { return p.chunk }
+
+// Modules returns the paths, within the app's folder, of every module and
+// file a state of this program has loaded so far, sorted. A reloader
+// watches them.
+func (p *Program) Modules() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.modules))
+	for name := range p.modules {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// compileFile returns the compiled chunk of the file at name in the app's
+// folder, compiling it on first use. Every state shares the result.
+func (p *Program) compileFile(name string) (*lua.FunctionProto, error) {
+	p.mu.Lock()
+	proto, ok := p.modules[name]
+	p.mu.Unlock()
+	if ok {
+		return proto, nil
+	}
+	src, err := fs.ReadFile(p.opts.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	proto, err = Compile(p.displayPath(name), src)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.modules[name] = proto
+	p.mu.Unlock()
+	return proto, nil
+}
+
+// displayPath names a file of the app's folder in error messages, relative
+// to the main chunk's directory so that it reads like a path on disk.
+func (p *Program) displayPath(name string) string {
+	return path.Join(path.Dir(p.chunk), name)
+}
+
+// findModule maps a module name such as "util.strings" to a file of the
+// app's folder, the way package.path "?.lua;?/init.lua" would.
+func (p *Program) findModule(module string) (string, bool) {
+	if p.opts.FS == nil {
+		return "", false
+	}
+	base := strings.ReplaceAll(module, ".", "/")
+	for _, candidate := range [...]string{base + ".lua", base + "/init.lua"} {
+		if !fs.ValidPath(candidate) {
+			continue
+		}
+		if st, err := fs.Stat(p.opts.FS, candidate); err == nil && !st.IsDir() {
+			return candidate, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,409 @@
+package luabridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"time"
+
+	"github.com/lsgi/lsgi/environ"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ResponseWriter is the response side of one request as the bridge sees it:
+// wsgiref's send_headers and _write. The host adapts its transport to it.
+type ResponseWriter interface {
+	// Header returns the header map that Start sends. The bridge fills it
+	// only just before calling Start.
+	Header() http.Header
+
+	// Start sends the status line and Header(). contentLength is the
+	// body's length when it is known (declared by the app, or computed for
+	// a body given whole), -1 otherwise. Start reports whether the response
+	// carries a body at all: false for HEAD, 204 and 304, and then the
+	// bridge asks the app for no more chunks.
+	Start(status int, reason string, contentLength int64) (bodyAllowed bool, err error)
+
+	// Write sends one non-empty chunk and flushes it to the client before
+	// returning. It returns [ErrBodyComplete] when the body has reached its
+	// declared Content-Length (any excess is cut), and another error when
+	// the client is gone.
+	Write(chunk string) error
+}
+
+// ErrBodyComplete tells the bridge that the response reached its declared
+// Content-Length: it stops iterating and closes the body.
+var ErrBodyComplete = errors.New("luabridge: response body reached its Content-Length")
+
+// Request is what the bridge needs to know about one request.
+type Request struct {
+	// Vars are the CGI and lsgi.* string variables of environ.
+	Vars environ.Vars
+
+	// Body is the request body, ending exactly where the body ends. Nil
+	// means an empty body.
+	Body io.Reader
+
+	// RunOnce sets lsgi.run_once: true when the process serves one request
+	// and exits (CGI).
+	RunOnce bool
+
+	// Extend, if set, adds entries to the environ table before the app is
+	// called.
+	Extend func(L *lua.LState, env *lua.LTable)
+}
+
+// AppError reports a request the app failed: a Lua error, a broken
+// contract (a bad result, a non-string chunk, data before start_response),
+// or a timeout.
+type AppError struct {
+	App         string
+	Err         error // a *LuaError for errors raised in Lua
+	Timeout     bool  // the request's deadline ran out
+	HeadersSent bool  // part of the response is already out: abort it
+}
+
+func (e *AppError) Error() string {
+	return fmt.Sprintf("app %s: %v", e.App, e.Err)
+}
+
+func (e *AppError) Unwrap() error { return e.Err }
+
+// Traceback returns the Lua traceback of the error, if it has one.
+func (e *AppError) Traceback() string {
+	var lerr *LuaError
+	if errors.As(e.Err, &lerr) {
+		return lerr.Traceback
+	}
+	return ""
+}
+
+// ClientError reports a client that went away mid-response. It is not the
+// app's fault and needs no error response.
+type ClientError struct{ Err error }
+
+func (e *ClientError) Error() string { return "client gone: " + e.Err.Error() }
+func (e *ClientError) Unwrap() error { return e.Err }
+
+// closeTimeout bounds result:close(), which runs under a fresh context even
+// when the request's own has ended.
+const closeTimeout = 5 * time.Second
+
+// exchange is the state of one request: wsgiref's BaseHandler for one run.
+type exchange struct {
+	s   *State
+	w   ResponseWriter
+	ctx context.Context
+	log *slog.Logger
+
+	startFn, writeFn *lua.LFunction
+	input            *inputStream
+	errors           *errorStream
+
+	called        bool  // start_response was called (even if it raised)
+	valid         bool  // and its last call succeeded
+	code          int   // validated status
+	reason        string
+	contentLength int64 // declared by the app, -1 when none
+	hasType       bool  // the app sent Content-Type
+
+	sent         bool // status and headers are out
+	bodyAllowed  bool // the response may carry a body (not HEAD, 204, 304)
+	bodyComplete bool // the declared Content-Length was reached
+	usedWrite    bool // the app used write(): the length is never known
+	clientErr    error
+	done         bool // the request is over; start_response and write refuse
+}
+
+// Serve runs one request through the app on this state. ctx bounds the
+// whole request: when it ends, running Lua code is interrupted.
+//
+// It returns nil when the response was complete, a *[ClientError] when the
+// client went away, and an *[AppError] otherwise; the host turns those into
+// a 500, a 504, or an aborted connection.
+func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error {
+	L := s.L
+	x := &exchange{
+		s:             s,
+		w:             w,
+		ctx:           ctx,
+		log:           s.prog.opts.Logger,
+		contentLength: -1,
+		input:         &inputStream{r: req.Body},
+	}
+	if req.Body == nil {
+		x.input.r = http.NoBody
+	}
+	method, _ := req.Vars.Get("REQUEST_METHOD")
+	path, _ := req.Vars.Get("PATH_INFO")
+	x.errors = &errorStream{logger: x.log, app: s.prog.name, method: method, path: path}
+	x.startFn = L.NewFunction(x.startResponse)
+	x.writeFn = L.NewFunction(x.write)
+
+	L.SetContext(ctx)
+	err := x.run(x.environ(req))
+	x.done = true
+	x.input.end()
+	x.errors.flush()
+	L.RemoveContext()
+	L.SetTop(0)
+	return err
+}
+
+// environ builds the request's environ table: a fresh plain table with no
+// metatable, so nothing an app does to it survives the request.
+func (x *exchange) environ(req *Request) *lua.LTable {
+	L := x.s.L
+	env := L.CreateTable(0, len(req.Vars)+8)
+	for _, v := range req.Vars {
+		env.RawSetString(v.Name, lua.LString(v.Value))
+	}
+	version := L.CreateTable(2, 0)
+	version.RawSetInt(1, lua.LNumber(1))
+	version.RawSetInt(2, lua.LNumber(0))
+	env.RawSetString("lsgi.version", version)
+
+	input := L.NewUserData()
+	input.Value = x.input
+	input.Metatable = x.s.inputMeta
+	env.RawSetString("lsgi.input", input)
+
+	errs := L.NewUserData()
+	errs.Value = x.errors
+	errs.Metatable = x.s.errorsMeta
+	env.RawSetString("lsgi.errors", errs)
+
+	env.RawSetString("lsgi.multithread", lua.LFalse)
+	env.RawSetString("lsgi.multiprocess", lua.LTrue)
+	env.RawSetString("lsgi.run_once", lua.LBool(req.RunOnce))
+	env.RawSetString("lsgi.input_terminated", lua.LTrue)
+	if req.Extend != nil {
+		req.Extend(L, env)
+	}
+	return env
+}
+
+// run calls the app, drains its result and closes it.
+func (x *exchange) run(env *lua.LTable) error {
+	L := x.s.L
+	L.Push(x.s.app)
+	L.Push(env)
+	L.Push(x.startFn)
+	if err := L.PCall(2, 1, nil); err != nil {
+		return x.fail(err)
+	}
+	result := L.Get(-1)
+	L.Pop(1)
+	defer x.closeResult(result)
+
+	it, err := x.iterate(result)
+	if err != nil {
+		return x.fail(err)
+	}
+	for n := 1; !x.bodyComplete; n++ {
+		chunk, more, err := it.next()
+		if err != nil {
+			return x.fail(err)
+		}
+		if !more {
+			break
+		}
+		str, ok := chunk.(lua.LString)
+		if !ok {
+			return x.fail(fmt.Errorf("the result's chunk %d is %s, not a string (use tostring)", n, describe(chunk)))
+		}
+		if len(str) == 0 {
+			continue // empty chunks send nothing, not even the headers
+		}
+		if !x.sent {
+			if err := x.commit(it.knownLength(len(str))); err != nil {
+				return x.fail(err)
+			}
+		}
+		if !x.bodyAllowed {
+			break // HEAD, 204, 304: the headers were all there was to send
+		}
+		if err := x.w.Write(string(str)); err != nil {
+			if errors.Is(err, ErrBodyComplete) {
+				break
+			}
+			x.clientErr = err
+			return &ClientError{Err: err}
+		}
+	}
+	if !x.sent {
+		known := int64(0)
+		if x.usedWrite {
+			known = -1
+		}
+		if err := x.commit(known); err != nil {
+			return x.fail(err)
+		}
+	}
+	return nil
+}
+
+// commit sends the stored status and headers. known is the body's length
+// when the bridge knows the whole body, -1 otherwise; an app-declared
+// Content-Length takes precedence.
+func (x *exchange) commit(known int64) error {
+	if !x.called {
+		return errors.New("the app produced a response without calling start_response")
+	}
+	if !x.valid {
+		return errors.New("the app produced a response after a failed start_response call")
+	}
+	h := x.w.Header()
+	for _, f := range x.s.headers {
+		key := textproto.CanonicalMIMEHeaderKey(f.name)
+		h[key] = append(h[key], f.value)
+	}
+	length := x.contentLength
+	if length < 0 && known >= 0 {
+		length = known
+		h["Content-Length"] = []string{strconv.FormatInt(known, 10)}
+	}
+	x.sent = true
+	allowed, err := x.w.Start(x.code, x.reason, length)
+	if err != nil {
+		x.clientErr = err
+		return &ClientError{Err: err}
+	}
+	x.bodyAllowed = allowed
+	return nil
+}
+
+// startResponse is start_response(status, headers [, exc_info]).
+func (x *exchange) startResponse(L *lua.LState) int {
+	if x.done {
+		L.RaiseError("start_response: called after its request ended")
+	}
+	excInfo := L.Get(3)
+	if lua.LVAsBool(excInfo) {
+		if x.sent {
+			// Too late to change the response: re-raise the app's own
+			// error so it aborts the response (PEP 3333).
+			L.Error(excInfo, 0)
+		}
+	} else if x.called {
+		L.RaiseError("start_response: called a second time without exc_info")
+	}
+	// Record the call before validating it: a second call without
+	// exc_info is an error even when the first one raised.
+	x.called = true
+	x.valid = false
+	code, reason, err := parseStatus(L.Get(1))
+	if err != nil {
+		L.RaiseError("start_response: %s", err.Error())
+	}
+	headers, cl, hasType, err := parseHeaders(x.s.headers[:0], L.Get(2))
+	x.s.headers = headers
+	if err != nil {
+		L.RaiseError("start_response: %s", err.Error())
+	}
+	x.code, x.reason, x.contentLength, x.hasType = code, reason, cl, hasType
+	x.valid = true
+	L.Push(x.writeFn)
+	return 1
+}
+
+// write is the imperative output path returned by start_response. Its
+// first call sends the headers, even write("").
+func (x *exchange) write(L *lua.LState) int {
+	if x.done {
+		L.RaiseError("write: called after its request ended")
+	}
+	data, ok := L.Get(1).(lua.LString)
+	if !ok {
+		L.ArgError(1, "string expected, got "+L.Get(1).Type().String())
+	}
+	if !x.called || !x.valid {
+		L.RaiseError("write: called before a successful start_response")
+	}
+	x.usedWrite = true
+	if !x.sent {
+		if err := x.commit(-1); err != nil {
+			L.RaiseError("write: %s", err.Error())
+		}
+	}
+	if len(data) == 0 || !x.bodyAllowed || x.bodyComplete {
+		return 0
+	}
+	if err := x.w.Write(string(data)); err != nil {
+		if errors.Is(err, ErrBodyComplete) {
+			x.bodyComplete = true
+			return 0
+		}
+		x.clientErr = err
+		L.RaiseError("write: the client is gone")
+	}
+	return 0
+}
+
+// fail classifies an error that ended the request.
+func (x *exchange) fail(err error) error {
+	if cerr := x.ctx.Err(); cerr != nil {
+		// The interrupted call may have left the Lua stack inconsistent.
+		x.s.broken = true
+		if errors.Is(cerr, context.Canceled) {
+			return &ClientError{Err: cerr}
+		}
+		return &AppError{App: x.s.prog.name, Err: fmt.Errorf("the request ran past its deadline: %w", cerr), Timeout: true, HeadersSent: x.sent}
+	}
+	if x.clientErr != nil {
+		return &ClientError{Err: x.clientErr}
+	}
+	return &AppError{App: x.s.prog.name, Err: luaError(err, x.ctx), HeadersSent: x.sent}
+}
+
+// closeResult calls result:close() if the result has one, exactly once,
+// under a fresh bounded context: the request's own may have ended, and
+// gopher-lua runs nothing under a cancelled context.
+func (x *exchange) closeResult(result lua.LValue) {
+	L := x.s.L
+	switch v := result.(type) {
+	case *lua.LTable:
+		// Fast path: a plain array of chunks has no close.
+		if v.Metatable == lua.LNil && v.RawGetString("close") == lua.LNil {
+			return
+		}
+	case *lua.LUserData:
+	default:
+		return // functions and coroutines carry no close
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	L.SetContext(ctx)
+	defer L.SetContext(x.ctx)
+	L.SetTop(0)
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		closeFn := L.GetField(result, "close")
+		if closeFn == lua.LNil {
+			return 0
+		}
+		L.Push(closeFn)
+		L.Push(result)
+		L.Call(1, 0)
+		return 0
+	}))
+	if err := L.PCall(0, 0, nil); err != nil {
+		if ctx.Err() != nil {
+			x.s.broken = true
+		}
+		lerr := luaError(err, ctx)
+		x.log.Error("result:close() failed", "app", x.s.prog.name, "err", lerr, "traceback", tracebackOf(lerr))
+	}
+}
+
+func tracebackOf(err error) string {
+	var lerr *LuaError
+	if errors.As(err, &lerr) {
+		return lerr.Traceback
+	}
+	return ""
+}
