@@ -22,6 +22,9 @@ type Handler struct {
 	gateway environ.Gateway
 	access  *accessLog
 	log     *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New loads every plugin of cfg's folder and returns a handler serving them.
@@ -73,12 +76,15 @@ func (h *Handler) Mounts() map[string]error {
 // Close releases every Lua state and stops the handler's background work.
 // Requests still running finish on their states, which close when the
 // requests end.
+// Close is idempotent.
 func (h *Handler) Close() error {
-	h.reg.close()
-	if h.access != nil {
-		return h.access.close()
-	}
-	return nil
+	h.closeOnce.Do(func() {
+		h.reg.close()
+		if h.access != nil {
+			h.closeErr = h.access.close()
+		}
+	})
+	return h.closeErr
 }
 
 var varsPool = sync.Pool{New: func() any { v := make(environ.Vars, 0, 32); return &v }}

@@ -140,8 +140,8 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 		x.input.r = http.NoBody
 	}
 	method, _ := req.Vars.Get("REQUEST_METHOD")
-	path, _ := req.Vars.Get("PATH_INFO")
-	x.errors = &errorStream{logger: x.log, app: s.prog.name, method: method, path: path}
+	uri, _ := req.Vars.Get("REQUEST_URI")
+	x.errors = &errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri}
 	x.startFn = L.NewFunction(x.startResponse)
 	x.writeFn = L.NewFunction(x.write)
 
@@ -159,7 +159,7 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 // metatable, so nothing an app does to it survives the request.
 func (x *exchange) environ(req *Request) *lua.LTable {
 	L := x.s.L
-	env := L.CreateTable(0, len(req.Vars)+8)
+	env := presize.newTable(L, len(req.Vars)+8)
 	for _, v := range req.Vars {
 		env.RawSetString(v.Name, lua.LString(v.Value))
 	}

@@ -241,7 +241,7 @@ type errorStream struct {
 	logger *slog.Logger
 	app    string
 	method string
-	path   string
+	uri    string
 	buf    []byte // a partial line waiting for its "\n"
 	ended  bool
 }
@@ -272,7 +272,7 @@ func (e *errorStream) flush() {
 	if len(e.buf) == 0 {
 		return
 	}
-	e.logger.Warn(string(e.buf), "app", e.app, "via", "lsgi.errors", "method", e.method, "path", e.path)
+	e.logger.Warn(string(e.buf), "app", e.app, "via", "lsgi.errors", "method", e.method, "uri", e.uri)
 	e.buf = e.buf[:0]
 }
 

@@ -1,0 +1,4 @@
+return function(environ, start_response)
+  start_response("200 OK", { { "Content-Type", "text/plain" } })
+  return { "Hello, world!" }
+end

@@ -1,0 +1,1 @@
+return function(e, sr) sr("200 OK", {}) return {"hidden"} end

@@ -1,0 +1,3 @@
+local M = {}
+function M.title(path) return "post" .. path end
+return M

@@ -1,0 +1,3 @@
+return function(environ, start_response)
+  start_response("200 OK", {}
+end

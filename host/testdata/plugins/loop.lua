@@ -1,0 +1,1 @@
+return function(environ, start_response) while true do end end

@@ -1,0 +1,173 @@
+package lualib
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Lua-facing module names registered by [Shared.Preload].
+const (
+	ModRequest          = "lsgi.request"
+	ModResponse         = "lsgi.response"
+	ModRouter           = "lsgi.router"
+	ModValidator        = "lsgi.validator"
+	ModBody             = "lsgi.body"
+	ModErrors           = "lsgi.middleware.errors"
+	ModHeaders          = "lsgi.middleware.headers"
+	ModStatic           = "lsgi.middleware.static"
+	ModGzip             = "lsgi.middleware.gzip"
+	ModTemplate         = "lsgi.template"
+	ModJSON             = "json"
+	ModHTML             = "lsgi.html"
+	ModUtil             = "lsgi.util"
+	modNative           = "lsgi._native" // private helpers of the Lua modules
+	luaSourceRoot       = "lua"
+	defaultTemplateSize = 4096
+)
+
+// luaModules maps each module written in Lua to its source under lua/.
+var luaModules = map[string]string{
+	ModBody:      "lsgi/body.lua",
+	ModRequest:   "lsgi/request.lua",
+	ModResponse:  "lsgi/response.lua",
+	ModRouter:    "lsgi/router.lua",
+	ModValidator: "lsgi/validator.lua",
+	ModErrors:    "lsgi/middleware/errors.lua",
+	ModHeaders:   "lsgi/middleware/headers.lua",
+	ModStatic:    "lsgi/middleware/static.lua",
+	ModGzip:      "lsgi/middleware/gzip.lua",
+}
+
+//go:embed lua
+var luaSources embed.FS
+
+// Options configure the toolkit for one app.
+type Options struct {
+	// FS is the app's own folder: templates and static files are read
+	// from it and from nowhere else. It may be nil, in which case
+	// lsgi.template and lsgi.middleware.static raise a clear error.
+	FS fs.FS
+	// Dev selects development mode: lsgi.middleware.errors renders a page
+	// with the error and its Lua traceback, to loopback clients only.
+	Dev bool
+	// Logger receives the errors that lsgi.middleware.errors catches.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Shared is the Go-side state shared by every Lua state of one app version:
+// the parsed-template cache and the static files' content-hash cache.
+//
+// It is safe for concurrent use.
+type Shared struct {
+	fsys      fs.FS
+	dev       bool
+	logger    *slog.Logger
+	templates templateCache
+	hashes    sync.Map // static file key -> ETag computed from content
+}
+
+// NewShared returns the shared state for one app version configured by opts.
+func NewShared(opts Options) *Shared {
+	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.templates.init()
+	return s
+}
+
+// Preload registers every toolkit module in L's package.preload, so that
+// `require "lsgi.router"` and the others work. Modules are loaded lazily, on
+// their first require in that state. L needs only the safe standard library
+// (base, package, table, string, math, coroutine); Preload panics if L has
+// no package library, a programming error of the host.
+func (s *Shared) Preload(L *lua.LState) {
+	L.PreloadModule(ModUtil, openUtil)
+	L.PreloadModule(ModHTML, openHTML)
+	L.PreloadModule(ModJSON, openJSON)
+	L.PreloadModule(ModTemplate, s.openTemplate)
+	L.PreloadModule(modNative, s.openNative)
+	for name := range luaModules {
+		L.PreloadModule(name, luaLoader(name))
+	}
+}
+
+// Validate wraps app in the lsgi.validator middleware, as `lsgi serve --dev`
+// does for every app. L must have been set up with [Shared.Preload].
+func Validate(L *lua.LState, app lua.LValue) (lua.LValue, error) {
+	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(ModValidator)); err != nil {
+		return nil, fmt.Errorf("lualib: load %s: %w", ModValidator, err)
+	}
+	mod := L.Get(-1)
+	L.Pop(1)
+	wrap := L.GetField(mod, "wrap")
+	if err := L.CallByParam(lua.P{Fn: wrap, NRet: 1, Protect: true}, app); err != nil {
+		return nil, fmt.Errorf("lualib: wrap app in %s: %w", ModValidator, err)
+	}
+	v := L.Get(-1)
+	L.Pop(1)
+	return v, nil
+}
+
+// protos caches each Lua module compiled once per process: a FunctionProto
+// is immutable and can be instantiated in any number of states.
+var protos struct {
+	sync.Mutex
+	m map[string]*lua.FunctionProto
+}
+
+// compileModule returns the compiled chunk of the Lua module name.
+func compileModule(name string) (*lua.FunctionProto, error) {
+	protos.Lock()
+	defer protos.Unlock()
+	if p, ok := protos.m[name]; ok {
+		return p, nil
+	}
+	file := luaModules[name]
+	src, err := luaSources.ReadFile(luaSourceRoot + "/" + file)
+	if err != nil {
+		return nil, err
+	}
+	chunk, err := parse.Parse(strings.NewReader(string(src)), file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := lua.Compile(chunk, file)
+	if err != nil {
+		return nil, err
+	}
+	if protos.m == nil {
+		protos.m = make(map[string]*lua.FunctionProto)
+	}
+	protos.m[name] = p
+	return p, nil
+}
+
+// luaLoader returns the package.preload loader of the Lua module name.
+func luaLoader(name string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		p, err := compileModule(name)
+		if err != nil {
+			L.RaiseError("lualib: compile %s: %s", name, err.Error())
+		}
+		L.Push(L.NewFunctionFromProto(p))
+		L.Push(lua.LString(name))
+		L.Call(1, 1)
+		return 1
+	}
+}
+
+// newModule returns a fresh module table holding funcs.
+func newModule(L *lua.LState, funcs map[string]lua.LGFunction) *lua.LTable {
+	t := L.CreateTable(0, len(funcs)+2)
+	L.SetFuncs(t, funcs)
+	return t
+}

@@ -1,0 +1,313 @@
+package lualib
+
+// This file implements lsgi.template: Go's html/template (contextual
+// auto-escaping) driven from Lua, with templates parsed once per app version
+// and parsed again when a file changes.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// racyWindow is how recent a file's modification time must be for the
+// cache to compare its content as well: a file rewritten within the same
+// timestamp granularity keeps its modification time (the "racily clean"
+// problem of git's index).
+const racyWindow = 2 * time.Second
+
+// templateCache holds the parsed templates of one app version.
+type templateCache struct {
+	mu      sync.Mutex
+	entries map[string]*templateEntry
+	bufs    sync.Pool
+}
+
+func (c *templateCache) init() {
+	c.entries = make(map[string]*templateEntry)
+	c.bufs.New = func() any { return new(bytes.Buffer) }
+}
+
+// templateEntry is one parsed set of files (a page, or a layout and its
+// page) with the stamps of the files it was parsed from.
+type templateEntry struct {
+	mu     sync.Mutex
+	names  []string
+	stamps []fileStamp
+	tmpl   *template.Template
+}
+
+// fileStamp identifies a version of a file.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	sum  [sha256.Size]byte
+}
+
+// stale reports whether any file of e changed since it was parsed.
+func (e *templateEntry) stale(fsys fs.FS) bool {
+	if e.tmpl == nil {
+		return true
+	}
+	now := time.Now()
+	for i, name := range e.names {
+		fi, err := fs.Stat(fsys, name)
+		if err != nil {
+			return true
+		}
+		st := e.stamps[i]
+		if !fi.ModTime().Equal(st.mod) || fi.Size() != st.size {
+			return true
+		}
+		if st.mod.IsZero() || now.Sub(st.mod) < racyWindow {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil || sha256.Sum256(data) != st.sum {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parse reads and parses e's files. The first file is the template that
+// runs; the others (and {{define}} blocks) are reachable by their base
+// names, as with template.ParseFiles.
+func (e *templateEntry) parse(fsys fs.FS) error {
+	stamps := make([]fileStamp, len(e.names))
+	var root *template.Template
+	for i, name := range e.names {
+		fi, err := fs.Stat(fsys, name)
+		if err != nil {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		stamps[i] = fileStamp{mod: fi.ModTime(), size: fi.Size(), sum: sha256.Sum256(data)}
+		base := path.Base(name)
+		var t *template.Template
+		if root == nil {
+			root = template.New(base)
+			t = root
+		} else {
+			t = root.New(base)
+		}
+		if _, err := t.Parse(string(data)); err != nil {
+			return err
+		}
+	}
+	e.tmpl, e.stamps = root, stamps
+	return nil
+}
+
+// get returns the up-to-date parsed template for names.
+func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, error) {
+	key := strings.Join(names, "\x00")
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok {
+		e = &templateEntry{names: names}
+		c.entries[key] = e
+	}
+	c.mu.Unlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stale(fsys) {
+		e.tmpl = nil
+		if err := e.parse(fsys); err != nil {
+			e.tmpl = nil
+			return nil, err
+		}
+	}
+	return e.tmpl, nil
+}
+
+// render executes the templates names with data and returns the text.
+func (c *templateCache) render(fsys fs.FS, names []string, data any) (string, error) {
+	t, err := c.get(fsys, names)
+	if err != nil {
+		return "", err
+	}
+	buf := c.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			c.bufs.Put(buf)
+		}
+	}()
+	if err := t.Execute(buf, data); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+func (s *Shared) openTemplate(L *lua.LState) int {
+	L.Push(newModule(L, map[string]lua.LGFunction{
+		"render": s.templateRender,
+		"exists": s.templateExists,
+	}))
+	return 1
+}
+
+// templateNames reads argument 1: a file name, or an array of file names
+// (a layout first, then the files that fill it).
+func templateNames(L *lua.LState) []string {
+	var names []string
+	switch v := L.Get(1).(type) {
+	case lua.LString:
+		names = []string{string(v)}
+	case *lua.LTable:
+		for i := 1; ; i++ {
+			s, ok := v.RawGetInt(i).(lua.LString)
+			if !ok {
+				if v.RawGetInt(i) != lua.LNil {
+					L.ArgError(1, "template names must be strings")
+				}
+				break
+			}
+			names = append(names, string(s))
+		}
+	default:
+		L.ArgError(1, "template name (a string or an array of strings) expected, got "+v.Type().String())
+	}
+	if len(names) == 0 {
+		L.ArgError(1, "no template name given")
+	}
+	for _, n := range names {
+		if !fs.ValidPath(n) || n == "." {
+			L.ArgError(1, strconv.Quote(n)+" is not a path inside the app's folder (no leading /, no . or .. segments)")
+		}
+	}
+	return names
+}
+
+// templateRender: render(name_or_names, data) -> string.
+func (s *Shared) templateRender(L *lua.LState) int {
+	names := templateNames(L)
+	if s.fsys == nil {
+		L.RaiseError("lsgi.template: this app has no folder to read templates from")
+	}
+	data, err := toGo(L, L.Get(2), 0, nil)
+	if err != nil {
+		L.ArgError(2, err.Error())
+	}
+	out, err := s.templates.render(s.fsys, names, data)
+	if err != nil {
+		L.RaiseError("lsgi.template: %s", err.Error())
+	}
+	L.Push(lua.LString(out))
+	return 1
+}
+
+// templateExists: exists(name) -> whether the file name exists in the
+// app's folder.
+func (s *Shared) templateExists(L *lua.LState) int {
+	name := checkLString(L, 1)
+	if s.fsys == nil || !fs.ValidPath(name) {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	fi, err := fs.Stat(s.fsys, name)
+	L.Push(lua.LBool(err == nil && fi.Mode().IsRegular()))
+	return 1
+}
+
+// maxDataDepth bounds the nesting of template data.
+const maxDataDepth = 100
+
+// toGo converts template data from Lua to Go: nil and json.null to nil,
+// booleans, strings, integral numbers to int64 (so that {{if eq .n 3}}
+// works) and other numbers to float64, tables whose keys are exactly 1..n
+// to []any, other tables to map[string]any (number keys become strings).
+// Functions, threads and other userdata are refused, as are cycles.
+func toGo(L *lua.LState, v lua.LValue, depth int, stack []*lua.LTable) (any, error) {
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	case lua.LString:
+		return string(v), nil
+	case lua.LNumber:
+		f := float64(v)
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f), nil
+		}
+		return f, nil
+	case *lua.LUserData:
+		if _, ok := v.Value.(jsonNull); ok {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("cannot pass a userdata to a template")
+	case *lua.LTable:
+		if depth >= maxDataDepth {
+			return nil, fmt.Errorf("data nested deeper than %d levels", maxDataDepth)
+		}
+		for _, t := range stack {
+			if t == v {
+				return nil, fmt.Errorf("data contains a table that contains itself")
+			}
+		}
+		stack = append(stack, v)
+		n, maxIndex, onlyIndexes := 0, 0, true
+		for k, _ := v.Next(lua.LNil); k != lua.LNil; k, _ = v.Next(k) {
+			n++
+			if num, ok := k.(lua.LNumber); ok && float64(num) >= 1 && float64(num) == math.Trunc(float64(num)) {
+				maxIndex = max(maxIndex, int(num))
+			} else {
+				onlyIndexes = false
+			}
+		}
+		if n > 0 && onlyIndexes && maxIndex == n {
+			list := make([]any, n)
+			for i := 1; i <= n; i++ {
+				item, err := toGo(L, v.RawGetInt(i), depth+1, stack)
+				if err != nil {
+					return nil, fmt.Errorf("[%d]: %w", i, err)
+				}
+				list[i-1] = item
+			}
+			return list, nil
+		}
+		m := make(map[string]any, n)
+		var err error
+		v.ForEach(func(k, val lua.LValue) {
+			if err != nil {
+				return
+			}
+			var key string
+			switch k := k.(type) {
+			case lua.LString:
+				key = string(k)
+			case lua.LNumber:
+				key = k.String()
+			default:
+				err = fmt.Errorf("table keys must be strings or numbers, not %s", k.Type().String())
+				return
+			}
+			item, e := toGo(L, val, depth+1, stack)
+			if e != nil {
+				err = fmt.Errorf(".%s: %w", key, e)
+				return
+			}
+			m[key] = item
+		})
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("cannot pass a %s to a template", v.Type().String())
+}
