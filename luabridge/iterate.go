@@ -129,4 +129,3 @@ func (it *arrayIterator) knownLength(n int) int64 {
 		}
 	}
 }
-

@@ -105,9 +105,9 @@ type exchange struct {
 	input            *inputStream
 	errors           *errorStream
 
-	called        bool  // start_response was called (even if it raised)
-	valid         bool  // and its last call succeeded
-	code          int   // validated status
+	called        bool // start_response was called (even if it raised)
+	valid         bool // and its last call succeeded
+	code          int  // validated status
 	reason        string
 	contentLength int64 // declared by the app, -1 when none
 	hasType       bool  // the app sent Content-Type
