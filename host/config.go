@@ -49,6 +49,23 @@ type Config struct {
 	// output. The default is slog.Default().
 	Logger *slog.Logger
 
+	// Watch reloads a plugin as soon as its files change on disk, mounts
+	// new plugins and unmounts removed ones. It applies to Dir only, not
+	// to FS. A new version is swapped in only once it has loaded; until
+	// then, and when it fails, the previous version keeps serving.
+	Watch bool
+
+	// PollInterval, if positive, makes Watch poll modification times at
+	// this interval instead of using OS file events (for filesystems
+	// without them, such as NFS). Watch falls back to polling by itself
+	// when OS events cannot be had.
+	PollInterval time.Duration
+
+	// Dev shows loopback clients an error page with the message and the
+	// source around it when an app fails to load, instead of serving its
+	// previous version.
+	Dev bool
+
 	// AccessLog, if set, receives one line per request in the common log
 	// format followed by the duration in seconds.
 	AccessLog io.Writer

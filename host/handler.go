@@ -21,6 +21,7 @@ type Handler struct {
 	reg     *registry
 	gateway environ.Gateway
 	access  *accessLog
+	watch   *watcher
 	log     *slog.Logger
 
 	closeOnce sync.Once
@@ -52,12 +53,32 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.AccessLog != nil {
 		h.access = newAccessLog(cfg.AccessLog)
 	}
-	if err := h.reg.loadAll(context.Background()); err != nil {
+	if err := h.reg.syncAll(context.Background(), false); err != nil {
 		h.Close()
 		return nil, err
 	}
+	if cfg.Watch && cfg.FS == nil {
+		w, err := startWatcher(h.reg, cfg.Dir, cfg.PollInterval, cfg.Logger)
+		if err != nil {
+			h.Close()
+			return nil, err
+		}
+		h.watch = w
+	}
 	return h, nil
 }
+
+// Reload loads every plugin again, changed or not, and mounts and unmounts
+// plugins added to or removed from the folder. A plugin whose new version
+// fails to load keeps serving its previous one. lsgi serve calls it on
+// SIGHUP.
+func (h *Handler) Reload(ctx context.Context) error {
+	return h.reg.syncAll(ctx, true)
+}
+
+// LiveStates returns the number of Lua states the handler has open, those
+// of replaced versions still finishing requests included.
+func (h *Handler) LiveStates() int { return h.reg.liveStates() }
 
 // Mounts returns the mount prefixes ("/" for the root app) of the apps the
 // handler serves, with the error of each app that failed to load.
@@ -79,6 +100,9 @@ func (h *Handler) Mounts() map[string]error {
 // Close is idempotent.
 func (h *Handler) Close() error {
 	h.closeOnce.Do(func() {
+		if h.watch != nil {
+			h.watch.close()
+		}
 		h.reg.close()
 		if h.access != nil {
 			h.closeErr = h.access.close()
@@ -121,6 +145,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	resp.deadline, _ = ctx.Deadline()
 
+	if h.cfg.Dev {
+		if failure := pl.loadError(); failure != nil {
+			h.devErrorPage(resp, r, pl, failure)
+			return
+		}
+	}
 	v, st, err := h.acquire(ctx, pl)
 	if err != nil {
 		h.refuse(resp, pl, err)

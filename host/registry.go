@@ -25,30 +25,51 @@ type plugin struct {
 	file   string // main chunk, relative to the plugins folder
 	dir    string // module folder, relative to the plugins folder ("." for single files)
 
-	current atomic.Pointer[version]
+	current atomic.Pointer[version]     // what serves requests
+	failed  atomic.Pointer[loadFailure] // the newest load, if it failed while an older version serves
+	loads   int                         // versions tried so far; guarded by registry.mu
 }
 
 // version is one loaded generation of a plugin. Exactly one of pool and err
-// is set.
+// is set: a plugin that has never loaded serves its error.
 type version struct {
-	n    int
-	pool *luabridge.Pool
-	err  error
-	hash [32]byte // of the main file, to skip reloads that change nothing
+	n      int
+	pool   *luabridge.Pool
+	err    error
+	digest [32]byte // of the plugin's files, to skip reloads that change nothing
+}
+
+// loadFailure is a load that failed while an older version kept serving.
+type loadFailure struct {
+	err    error
+	digest [32]byte
 }
 
 // mountTable maps mount prefixes to plugins. It is never changed in place:
 // a change builds a new table and swaps it in, so lookups take no lock.
 type mountTable map[string]*plugin
 
-// registry discovers plugins in a folder and keeps the mount table.
+// registry discovers plugins in a folder, keeps the mount table, and loads,
+// reloads and retires plugin versions.
+//
+// # Swapping a version
+//
+// Following Caddy's order: the new version is compiled and one Lua state of
+// it is opened (its main chunk run) first; only then is it swapped in, with
+// one atomic store. Requests that already hold a state of the old version
+// finish on it; the old pool is closed, which closes idle states now and
+// busy ones as they come back. A version that fails to load is never swapped
+// in.
 type registry struct {
-	fsys    fs.FS
-	root    string // Dir as given, for naming files in messages; "" for an fs.FS
-	cfg     *Config
-	mounts  atomic.Pointer[mountTable]
+	fsys fs.FS
+	root string // Dir as given, for naming files in messages; "" for an fs.FS
+	cfg  *Config
+
+	mounts atomic.Pointer[mountTable]
+
 	mu      sync.Mutex // serialises loads, reloads and table swaps
-	closing bool
+	retired []*luabridge.Pool
+	closed  bool
 }
 
 func newRegistry(fsys fs.FS, root string, cfg *Config) *registry {
@@ -87,9 +108,10 @@ func (r *registry) plugins() []*plugin {
 	return out
 }
 
-// ignored reports whether a directory entry is a hidden file or an editor
+// ignored reports whether a folder entry is a hidden file or an editor
 // leftover rather than a plugin: dot files, backups (*~), vim swap files and
-// the "4913" file vim writes to test a folder.
+// the "4913" file vim writes to test a folder (werkzeug's reloader skips the
+// same).
 func ignored(name string) bool {
 	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
 		strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".swx") ||
@@ -110,46 +132,50 @@ func validName(name string) bool {
 	return true
 }
 
-// discover lists the plugins in the folder: NAME/init.lua, NAME.lua and
-// index.lua. A folder with init.lua wins over a file of the same name.
-func (r *registry) discover() ([]*plugin, error) {
+// find says which plugin, if any, the folder now holds under name:
+// NAME/init.lua wins over NAME.lua.
+func (r *registry) find(name string) *plugin {
+	if ignored(name) || !validName(name) {
+		return nil
+	}
+	pl := &plugin{name: name, prefix: "/" + name}
+	if name == "index" {
+		pl.prefix = ""
+	}
+	if st, err := fs.Stat(r.fsys, path.Join(name, "init.lua")); err == nil && !st.IsDir() {
+		pl.file, pl.dir = path.Join(name, "init.lua"), name
+		return pl
+	}
+	if st, err := fs.Stat(r.fsys, name+".lua"); err == nil && !st.IsDir() {
+		pl.file, pl.dir = name+".lua", "."
+		return pl
+	}
+	return nil
+}
+
+// names lists the plugin names the folder holds now.
+func (r *registry) names() ([]string, error) {
 	entries, err := fs.ReadDir(r.fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("host: read plugins folder %s: %w", r.display("."), err)
 	}
-	found := map[string]*plugin{}
-	add := func(pl *plugin) {
-		if !validName(pl.name) {
-			r.cfg.Logger.Warn("plugin skipped: its name is not a plain URL segment (letters, digits, '-', '_', '.')", "file", r.display(pl.file))
-			return
-		}
-		if prev, ok := found[pl.name]; ok {
-			r.cfg.Logger.Warn("plugin file shadowed by a folder of the same name", "file", r.display(pl.file), "folder", r.display(prev.dir))
-			return
-		}
-		pl.prefix = "/" + pl.name
-		if pl.name == "index" {
-			pl.prefix = ""
-		}
-		found[pl.name] = pl
-	}
-	for _, e := range entries { // folders first, so they win
-		if name := e.Name(); !ignored(name) && isDir(r.fsys, e) {
-			if st, err := fs.Stat(r.fsys, path.Join(name, "init.lua")); err == nil && !st.IsDir() {
-				add(&plugin{name: name, file: path.Join(name, "init.lua"), dir: name})
-			}
-		}
-	}
+	seen := map[string]bool{}
+	var out []string
 	for _, e := range entries {
-		if name := e.Name(); !ignored(name) && strings.HasSuffix(name, ".lua") && !isDir(r.fsys, e) {
-			add(&plugin{name: strings.TrimSuffix(name, ".lua"), file: name, dir: "."})
+		name := strings.TrimSuffix(e.Name(), ".lua")
+		if ignored(e.Name()) || seen[name] {
+			continue
 		}
+		if !validName(name) {
+			if strings.HasSuffix(e.Name(), ".lua") || isDir(r.fsys, e) {
+				r.cfg.Logger.Warn("plugin skipped: its name is not a plain URL segment (letters, digits, '-', '_', '.')", "file", r.display(e.Name()))
+			}
+			continue
+		}
+		seen[name] = true
+		out = append(out, name)
 	}
-	out := make([]*plugin, 0, len(found))
-	for _, pl := range found {
-		out = append(out, pl)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].prefix < out[j].prefix })
+	sort.Strings(out)
 	return out, nil
 }
 
@@ -173,21 +199,64 @@ func (r *registry) display(name string) string {
 	return filepath.Join(r.root, filepath.FromSlash(name))
 }
 
-// load compiles a plugin's main file and opens its first Lua state. A
-// failure is kept in the version, so the mount can answer 500 and say why.
-func (r *registry) load(ctx context.Context, pl *plugin, n int) *version {
-	v := &version{n: n}
+// digest hashes every file of a plugin: its main file, and for a folder
+// plugin every file below the folder, so that an edit to a module or a
+// template reloads it while a save that changes nothing does not.
+func (r *registry) digest(pl *plugin) ([32]byte, error) {
+	h := sha256.New()
+	add := func(name string) error {
+		data, err := fs.ReadFile(r.fsys, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
+		return nil
+	}
+	var sum [32]byte
+	if pl.dir == "." {
+		if err := add(pl.file); err != nil {
+			return sum, err
+		}
+	} else {
+		err := fs.WalkDir(r.fsys, pl.dir, func(name string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if name != pl.dir && ignored(d.Name()) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				if st, err := fs.Stat(r.fsys, name); err != nil || st.IsDir() {
+					return nil // a link to a folder or nowhere: not content
+				}
+			}
+			return add(name)
+		})
+		if err != nil {
+			return sum, err
+		}
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
+}
+
+// load compiles a plugin's main file and opens its first Lua state.
+func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error) {
 	src, err := fs.ReadFile(r.fsys, pl.file)
 	if err != nil {
-		v.err = fmt.Errorf("host: read %s: %w", r.display(pl.file), err)
-		return v
+		return nil, fmt.Errorf("host: read %s: %w", r.display(pl.file), err)
 	}
-	v.hash = sha256.Sum256(src)
 	var modules fs.FS = r.fsys
 	if pl.dir != "." {
 		if modules, err = fs.Sub(r.fsys, pl.dir); err != nil {
-			v.err = fmt.Errorf("host: module folder of %s: %w", pl.name, err)
-			return v
+			return nil, fmt.Errorf("host: module folder of %s: %w", pl.name, err)
 		}
 	}
 	prog, err := luabridge.NewProgram(pl.name, r.display(pl.file), src, luabridge.ProgramOptions{
@@ -196,62 +265,200 @@ func (r *registry) load(ctx context.Context, pl *plugin, n int) *version {
 		Logger: r.cfg.Logger,
 	})
 	if err != nil {
-		v.err = err
-		return v
+		return nil, err
 	}
-	pool, err := luabridge.NewPool(ctx, prog, r.cfg.States)
-	if err != nil {
-		v.err = err
-		return v
-	}
-	v.pool = pool
-	return v
+	return luabridge.NewPool(ctx, prog, r.cfg.States)
 }
 
-// loadAll discovers and loads every plugin and mounts them. Failures are
-// logged and mounted as such; only an unreadable folder is an error.
-func (r *registry) loadAll(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	found, err := r.discover()
+// syncAll brings every mount in line with the folder. force reloads plugins
+// even when their files did not change (SIGHUP).
+func (r *registry) syncAll(ctx context.Context, force bool) error {
+	names, err := r.names()
 	if err != nil {
 		return err
 	}
-	table := mountTable{}
-	for _, pl := range found {
-		start := time.Now()
-		v := r.load(ctx, pl, 1)
-		pl.current.Store(v)
-		table[pl.prefix] = pl
-		r.logLoad(pl, v, time.Since(start))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	for _, name := range names {
+		seen[name] = true
+		r.unsyncedSync(ctx, name, force)
 	}
-	r.mounts.Store(&table)
+	for _, pl := range *r.mounts.Load() {
+		if !seen[pl.name] {
+			r.unsyncedSync(ctx, pl.name, force)
+		}
+	}
 	return nil
 }
 
-func (r *registry) logLoad(pl *plugin, v *version, took time.Duration) {
-	mount := pl.prefix
-	if mount == "" {
-		mount = "/"
-	}
-	if v.err != nil {
-		r.cfg.Logger.Error("app failed to load", "app", pl.name, "mount", mount, "version", v.n, "err", v.err.Error())
+// sync brings the mount of one plugin name in line with the folder.
+func (r *registry) sync(ctx context.Context, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unsyncedSync(ctx, name, false)
+}
+
+// unsyncedSync mounts, reloads or unmounts the plugin called name, as the
+// folder now says. r.mu must be held.
+func (r *registry) unsyncedSync(ctx context.Context, name string, force bool) {
+	if r.closed {
 		return
 	}
-	r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mount, "file", r.display(pl.file), "version", v.n, "took", took.Round(time.Microsecond))
+	table := *r.mounts.Load()
+	var old *plugin
+	for _, pl := range table {
+		if pl.name == name {
+			old = pl
+		}
+	}
+	now := r.find(name)
+	switch {
+	case now == nil && old == nil:
+		return
+	case now == nil:
+		r.unsyncedUnmount(old)
+		return
+	case old != nil && old.file != now.file:
+		// NAME.lua became NAME/init.lua or back: a different plugin.
+		r.unsyncedUnmount(old)
+		old = nil
+	}
+	pl := old
+	if pl == nil {
+		pl = now
+	}
+	digest, err := r.digest(pl)
+	if err == nil && !force && old != nil {
+		if cur := pl.current.Load(); cur != nil && cur.digest == digest {
+			return // saved without changes
+		}
+		if f := pl.failed.Load(); f != nil && f.digest == digest {
+			return // the same broken content as last time
+		}
+	}
+	start := time.Now()
+	var pool *luabridge.Pool
+	if err == nil {
+		pool, err = r.load(ctx, pl)
+	}
+	pl.loads++
+	took := time.Since(start)
+	prev := pl.current.Load()
+	if err != nil {
+		if prev != nil && prev.pool != nil {
+			// Keep serving the version that works.
+			pl.failed.Store(&loadFailure{err: err, digest: digest})
+			r.cfg.Logger.Error("app reload failed; the previous version keeps serving", "app", pl.name,
+				"version", pl.loads, "serving", prev.n, "took", took.Round(time.Microsecond), "err", err.Error())
+			return
+		}
+		pl.current.Store(&version{n: pl.loads, err: err, digest: digest})
+		r.cfg.Logger.Error("app failed to load", "app", pl.name, "mount", mountName(pl), "version", pl.loads, "err", err.Error())
+	} else {
+		pl.current.Store(&version{n: pl.loads, pool: pool, digest: digest})
+		pl.failed.Store(nil)
+		if prev == nil {
+			r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mountName(pl), "file", r.display(pl.file),
+				"version", pl.loads, "took", took.Round(time.Microsecond))
+		} else {
+			r.cfg.Logger.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took.Round(time.Microsecond))
+		}
+	}
+	if prev != nil && prev.pool != nil {
+		r.unsyncedRetire(prev.pool)
+	}
+	if old == nil {
+		next := make(mountTable, len(table)+1)
+		for k, v := range table {
+			next[k] = v
+		}
+		next[pl.prefix] = pl
+		r.mounts.Store(&next)
+	}
+}
+
+// unsyncedUnmount removes a plugin from the mount table and retires its
+// version. r.mu must be held.
+func (r *registry) unsyncedUnmount(pl *plugin) {
+	table := *r.mounts.Load()
+	next := make(mountTable, len(table))
+	for k, v := range table {
+		if v != pl {
+			next[k] = v
+		}
+	}
+	r.mounts.Store(&next)
+	if v := pl.current.Load(); v != nil && v.pool != nil {
+		r.unsyncedRetire(v.pool)
+	}
+	r.cfg.Logger.Info("app unmounted", "app", pl.name, "mount", mountName(pl))
+}
+
+// unsyncedRetire closes a replaced version's pool. Its busy states close as
+// their requests end; the pool is remembered until then so that
+// [Handler.LiveStates] counts them. r.mu must be held.
+func (r *registry) unsyncedRetire(p *luabridge.Pool) {
+	p.Close()
+	kept := r.retired[:0]
+	for _, old := range r.retired {
+		if old.Live() > 0 {
+			kept = append(kept, old)
+		}
+	}
+	r.retired = kept
+	if p.Live() > 0 {
+		r.retired = append(r.retired, p)
+	}
+}
+
+// liveStates counts the Lua states open in every version, retired ones
+// included.
+func (r *registry) liveStates() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, p := range r.retired {
+		n += p.Live()
+	}
+	for _, pl := range *r.mounts.Load() {
+		if v := pl.current.Load(); v != nil && v.pool != nil {
+			n += v.pool.Live()
+		}
+	}
+	return n
+}
+
+func mountName(pl *plugin) string {
+	if pl.prefix == "" {
+		return "/"
+	}
+	return pl.prefix
 }
 
 // close retires every version; states in use close when they come back.
 func (r *registry) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.closing = true
+	r.closed = true
 	for _, pl := range *r.mounts.Load() {
 		if v := pl.current.Load(); v != nil && v.pool != nil {
-			v.pool.Close()
+			r.unsyncedRetire(v.pool)
 		}
 	}
 }
 
 // errNotLoaded is what a mount whose plugin failed to load answers with.
 var errNotLoaded = errors.New("host: app failed to load")
+
+// loadError returns the error of the plugin's newest load, or nil when it
+// loaded.
+func (pl *plugin) loadError() error {
+	if f := pl.failed.Load(); f != nil {
+		return f.err
+	}
+	if v := pl.current.Load(); v != nil {
+		return v.err
+	}
+	return nil
+}

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"regexp"
+	"strconv"
 	"sort"
 	"strings"
 	"sync"
@@ -170,4 +172,29 @@ func (p *Program) findModule(module string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// errorPosition finds the first "file.lua:LINE" an error message names.
+var errorPosition = regexp.MustCompile(`([^\s:'"()]+\.lua):(\d+)`)
+
+// ErrorPosition returns the Lua file and line an error points at: the
+// position of a syntax error, or the first "file.lua:LINE" of a Lua error
+// message. ok is false when the error names none.
+func ErrorPosition(err error) (file string, line int, ok bool) {
+	var serr *SyntaxError
+	if errors.As(err, &serr) && serr.Line > 0 {
+		return serr.File, serr.Line, true
+	}
+	if err == nil {
+		return "", 0, false
+	}
+	m := errorPosition.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "", 0, false
+	}
+	line, convErr := strconv.Atoi(m[2])
+	if convErr != nil {
+		return "", 0, false
+	}
+	return m[1], line, true
 }

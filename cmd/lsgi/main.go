@@ -71,6 +71,9 @@ func serve(args []string, stderr io.Writer) int {
 	states := fs.Int("states", 0, "Lua states per app, hence concurrent requests per app (default 2 x CPUs, at least 4)")
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body in bytes (-1: no limit)")
 	trust := fs.Bool("trust", false, "open the whole Lua standard library (io, os, debug) to apps")
+	reload := fs.Bool("reload", true, "reload a plugin as soon as its files change (turn off in production with --reload=false)")
+	poll := fs.Duration("poll", 0, "poll for changes at this interval instead of using file system events (NFS, some container mounts)")
+	dev := fs.Bool("dev", false, "development mode: show loopback clients an error page with the source when an app fails to load")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
@@ -106,6 +109,9 @@ func serve(args []string, stderr io.Writer) int {
 		QueueTimeout: *queueTimeout,
 		MaxBodyBytes: *maxBody,
 		Trust:        *trust,
+		Watch:        *reload,
+		PollInterval: *poll,
+		Dev:          *dev,
 		Logger:       logger,
 	}
 	switch *accessLog {
@@ -138,15 +144,26 @@ func serve(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", dir, "version", host.Version)
 
-	select {
-	case err := <-served:
-		logger.Error("server stopped", "err", err)
-		return 1
-	case <-ctx.Done():
+	for running := true; running; {
+		select {
+		case err := <-served:
+			logger.Error("server stopped", "err", err)
+			return 1
+		case <-hup:
+			logger.Info("SIGHUP: reloading every app")
+			if err := h.Reload(ctx); err != nil {
+				logger.Error("reload", "err", err)
+			}
+		case <-ctx.Done():
+			running = false
+		}
 	}
 	stop()
 	logger.Info("shutting down: finishing in-flight requests", "grace", shutdownGrace)

@@ -39,7 +39,8 @@
 local util = require "lsgi.util"
 local Response = require "lsgi.response"
 local native = require "lsgi._native"
-local type, setmetatable, rawset, tonumber, error = type, setmetatable, rawset, tonumber, error
+local type, setmetatable, rawset, rawget, pairs, tonumber, error =
+  type, setmetatable, rawset, rawget, pairs, tonumber, error
 local lower, upper, gsub, find, sub, match, concat, min =
   string.lower, string.upper, string.gsub, string.find, string.sub, string.match, table.concat, math.min
 
@@ -216,11 +217,9 @@ local function parse_form(self)
     form, form_all = util.parse_qs(self.body)
     files, files_all = {}, {}
   elseif mt == "multipart/form-data" then
-    local err
     form, form_all, files, files_all = native.parse_multipart(self.body, self.content_type)
     if form == nil then
-      err = form_all
-      Response.abort(400, err)
+      Response.abort(400, form_all) -- form_all holds the parser's message
     end
   else
     form, form_all, files, files_all = {}, {}, {}, {}
@@ -241,9 +240,9 @@ function props.json(self)
     Response.abort(415, "expected a JSON body (Content-Type: application/json)")
   end
   local json = require "json"
-  local ok, value = pcall(json.decode, self.body)
+  local body = self.body
+  local ok, value = pcall(json.decode, body)
   if not ok then
-    if Response.is_http_error(value) then error(value, 0) end
     Response.abort(400, "malformed JSON body")
   end
   return value
