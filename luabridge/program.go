@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
