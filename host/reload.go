@@ -24,6 +24,10 @@ const (
 	debounceMax   = 250 * time.Millisecond
 )
 
+// racyWindow: files modified this recently are compared by content when
+// polling, since file system timestamps are coarser than edits.
+const racyWindow = 2 * time.Second
+
 // allPlugins is the work key for "look at the whole folder".
 const allPlugins = "*"
 
@@ -293,7 +297,15 @@ func (w *watcher) fingerprint() [32]byte {
 				walk(p, depth+1)
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("%s\x00%d\x00%d", p, st.Size(), st.ModTime().UnixNano()))
+			line := fmt.Sprintf("%s\x00%d\x00%d", p, st.Size(), st.ModTime().UnixNano())
+			if time.Since(st.ModTime()) < racyWindow {
+				// Two writes within one timestamp tick can leave size and
+				// time unchanged (git's "racy" files): compare content.
+				if data, err := os.ReadFile(p); err == nil {
+					line += fmt.Sprintf("\x00%x", sha256.Sum256(data))
+				}
+			}
+			lines = append(lines, line)
 		}
 	}
 	walk(w.root, 0)
