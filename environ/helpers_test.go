@@ -1,0 +1,19 @@
+package environ_test
+
+import (
+	"bufio"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// readRequest parses a raw request and fails the test if it does not parse.
+func readRequest(t testing.TB, raw string) *http.Request {
+	t.Helper()
+	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+	if err != nil {
+		t.Fatalf("http.ReadRequest(%q): %v", raw, err)
+	}
+	r.RemoteAddr = "192.0.2.1:1234"
+	return r
+}

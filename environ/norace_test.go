@@ -1,0 +1,5 @@
+//go:build !race
+
+package environ_test
+
+const raceEnabled = false
