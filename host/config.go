@@ -4,8 +4,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"time"
+
+	"github.com/lsgi/lsgi/environ"
+	"github.com/lsgi/lsgi/luabridge"
 )
 
 // Version is the version of LSGI this host implements and ships.
@@ -23,6 +27,37 @@ type Config struct {
 	// FS, if set, is where plugins are read from instead of Dir (an
 	// embed.FS, say). Files are then named by their path inside FS.
 	FS fs.FS
+
+	// Apps are mounted besides (or, with NoPlugins, instead of) the
+	// plugins folder.
+	Apps []App
+
+	// NoPlugins serves Apps only, with no plugins folder.
+	NoPlugins bool
+
+	// Root is the URL path prefix under which the handler is mounted, as
+	// in net/http/cgi's Handler.Root: a request outside it gets 404, and
+	// SCRIPT_NAME starts with it. Use it instead of http.StripPrefix, which
+	// would hide the prefix from apps. Behind FastCGI, it stands for the
+	// SCRIPT_NAME that net/http/fcgi does not pass on.
+	Root string
+
+	// Modules are Go modules apps can require: the name maps to a loader
+	// that pushes the module's value (gopher-lua's PreloadModule
+	// convention). They are opened in every Lua state.
+	Modules map[string]luabridge.Loader
+
+	// Environ, if set, adds variables to each request's environ, after
+	// the standard ones (the authenticated user as REMOTE_USER, say).
+	// Extensions should carry a dotted prefix ("myapp.user").
+	Environ func(r *http.Request) []environ.Var
+
+	// ForwardedAllowIPs lists the peers (addresses or CIDR prefixes) whose
+	// X-Forwarded-For, -Proto and -Host headers set REMOTE_ADDR,
+	// lsgi.url_scheme and SERVER_NAME; from other peers the headers are
+	// only seen as HTTP_X_FORWARDED_*. Nil means 127.0.0.1 and ::1; an
+	// empty non-nil slice trusts no one.
+	ForwardedAllowIPs []string
 
 	// States bounds the Lua states of each app version, hence the
 	// requests one app serves at once. The default is twice the number of

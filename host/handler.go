@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ type Handler struct {
 	cfg     Config
 	reg     *registry
 	gateway environ.Gateway
+	proxies environ.Proxies
 	access  *accessLog
 	watch   *watcher
 	log     *slog.Logger
@@ -34,7 +36,7 @@ type Handler struct {
 func New(cfg Config) (*Handler, error) {
 	cfg = cfg.withDefaults()
 	fsys, root := cfg.FS, ""
-	if fsys == nil {
+	if fsys == nil && !cfg.NoPlugins {
 		st, err := os.Stat(cfg.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("host: plugins folder: %w", err)
@@ -44,12 +46,34 @@ func New(cfg Config) (*Handler, error) {
 		}
 		fsys, root = os.DirFS(cfg.Dir), cfg.Dir
 	}
+	allow := cfg.ForwardedAllowIPs
+	if allow == nil {
+		allow = []string{"127.0.0.1", "::1"}
+	}
+	proxies, err := environ.ParseProxies(allow)
+	if err != nil {
+		return nil, fmt.Errorf("host: ForwardedAllowIPs: %w", err)
+	}
+	cfg.Root = strings.TrimSuffix(cfg.Root, "/")
+	if cfg.Root != "" && !strings.HasPrefix(cfg.Root, "/") {
+		return nil, fmt.Errorf("host: Root %q must start with /", cfg.Root)
+	}
 	h := &Handler{
 		cfg:     cfg,
 		gateway: environ.Gateway{ServerSoftware: ServerSoftware},
+		proxies: proxies,
 		log:     cfg.Logger,
 	}
 	h.reg = newRegistry(fsys, root, &h.cfg)
+	if len(cfg.Modules) > 0 {
+		h.reg.setup = luabridge.PreloadModules(cfg.Modules)
+	}
+	for i := range h.cfg.Apps {
+		if err := h.reg.mountStatic(context.Background(), &h.cfg.Apps[i]); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
 	if cfg.AccessLog != nil {
 		h.access = newAccessLog(cfg.AccessLog)
 	}
@@ -121,11 +145,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { h.access.log(r, resp, start) }()
 	}
 
-	pl, prefix := h.reg.lookup(r.URL.EscapedPath())
+	escaped := r.URL.EscapedPath()
+	rest, underRoot := cutRoot(escaped, h.cfg.Root)
+	if !underRoot {
+		resp.plain(http.StatusNotFound, "404 Not Found\n")
+		return
+	}
+	pl, prefix := h.reg.lookup(rest)
 	if pl == nil {
 		resp.plain(http.StatusNotFound, "404 Not Found\n")
 		return
 	}
+	t := transportOf(r)
 	if r.ContentLength > h.cfg.MaxBodyBytes && h.cfg.MaxBodyBytes > 0 {
 		resp.plain(http.StatusRequestEntityTooLarge, "413 Request Entity Too Large\n")
 		return
@@ -133,10 +164,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	varsp := varsPool.Get().(*environ.Vars)
 	defer varsPool.Put(varsp)
-	vars, err := environ.Build((*varsp)[:0], r, prefix, &h.gateway)
+	gw := &h.gateway
+	if t != nil && t.gateway != nil {
+		gw = t.gateway
+	}
+	vars, err := environ.Build((*varsp)[:0], r, h.cfg.Root+prefix, gw)
+	if err == nil {
+		vars, err = h.proxies.Apply(vars, r)
+	}
+	if err == nil && t != nil {
+		vars = append(vars, t.extra...)
+	}
+	if err == nil && h.cfg.Environ != nil {
+		vars = append(vars, h.cfg.Environ(r)...)
+	}
 	*varsp = vars[:0]
 	if err != nil {
-		h.log.Info("bad request", "path", r.URL.EscapedPath(), "err", err)
+		h.log.Info("bad request", "path", escaped, "err", err)
 		resp.plain(http.StatusBadRequest, "400 Bad Request\n")
 		return
 	}
@@ -156,7 +200,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(resp, pl, err)
 		return
 	}
-	req := luabridge.Request{Vars: vars}
+	req := luabridge.Request{Vars: vars, RunOnce: t != nil && t.runOnce}
 	if r.Body != nil && r.Body != http.NoBody {
 		body := r.Body
 		if h.cfg.MaxBodyBytes > 0 {
@@ -247,4 +291,17 @@ func (h *Handler) finish(resp *response, r *http.Request, pl *plugin, err error)
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// cutRoot strips the handler's Root from an escaped path, on a segment
+// boundary.
+func cutRoot(escaped, root string) (string, bool) {
+	if root == "" {
+		return escaped, true
+	}
+	rest, ok := strings.CutPrefix(escaped, root)
+	if !ok || rest != "" && rest[0] != '/' {
+		return "", false
+	}
+	return rest, true
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/luabridge"
+	lua "github.com/yuin/gopher-lua"
 )
 
 // plugin is one mounted app: a file in the plugins folder and the version
@@ -24,6 +25,7 @@ type plugin struct {
 	prefix string // mount prefix: "/hello", or "" for the root
 	file   string // main chunk, relative to the plugins folder
 	dir    string // module folder, relative to the plugins folder ("." for single files)
+	static *App   // set for an app mounted from Config.Apps rather than found in the folder
 
 	current atomic.Pointer[version]     // what serves requests
 	failed  atomic.Pointer[loadFailure] // the newest load, if it failed while an older version serves
@@ -61,9 +63,10 @@ type mountTable map[string]*plugin
 // busy ones as they come back. A version that fails to load is never swapped
 // in.
 type registry struct {
-	fsys fs.FS
-	root string // Dir as given, for naming files in messages; "" for an fs.FS
-	cfg  *Config
+	fsys  fs.FS  // the plugins folder; nil when only Config.Apps are served
+	root  string // Dir as given, for naming files in messages; "" for an fs.FS
+	cfg   *Config
+	setup func(L *lua.LState) error // opens Config.Modules in each new state
 
 	mounts atomic.Pointer[mountTable]
 
@@ -135,7 +138,7 @@ func validName(name string) bool {
 // find says which plugin, if any, the folder now holds under name:
 // NAME/init.lua wins over NAME.lua.
 func (r *registry) find(name string) *plugin {
-	if ignored(name) || !validName(name) {
+	if r.fsys == nil || ignored(name) || !validName(name) {
 		return nil
 	}
 	pl := &plugin{name: name, prefix: "/" + name}
@@ -155,6 +158,9 @@ func (r *registry) find(name string) *plugin {
 
 // names lists the plugin names the folder holds now.
 func (r *registry) names() ([]string, error) {
+	if r.fsys == nil {
+		return nil, nil
+	}
 	entries, err := fs.ReadDir(r.fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("host: read plugins folder %s: %w", r.display("."), err)
@@ -214,6 +220,13 @@ func (r *registry) digest(pl *plugin) ([32]byte, error) {
 		return nil
 	}
 	var sum [32]byte
+	if pl.static != nil {
+		src, err := pl.static.source()
+		if err != nil {
+			return sum, err
+		}
+		return sha256.Sum256(src), nil
+	}
 	if pl.dir == "." {
 		if err := add(pl.file); err != nil {
 			return sum, err
@@ -249,20 +262,33 @@ func (r *registry) digest(pl *plugin) ([32]byte, error) {
 
 // load compiles a plugin's main file and opens its first Lua state.
 func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error) {
-	src, err := fs.ReadFile(r.fsys, pl.file)
-	if err != nil {
-		return nil, fmt.Errorf("host: read %s: %w", r.display(pl.file), err)
-	}
-	var modules fs.FS = r.fsys
-	if pl.dir != "." {
-		if modules, err = fs.Sub(r.fsys, pl.dir); err != nil {
-			return nil, fmt.Errorf("host: module folder of %s: %w", pl.name, err)
+	var (
+		src     []byte
+		chunk   string
+		modules fs.FS
+		err     error
+	)
+	if app := pl.static; app != nil {
+		if src, err = app.source(); err != nil {
+			return nil, err
+		}
+		chunk, modules = app.chunk(), app.modules()
+	} else {
+		chunk, modules = r.display(pl.file), r.fsys
+		if src, err = fs.ReadFile(r.fsys, pl.file); err != nil {
+			return nil, fmt.Errorf("host: read %s: %w", chunk, err)
+		}
+		if pl.dir != "." {
+			if modules, err = fs.Sub(r.fsys, pl.dir); err != nil {
+				return nil, fmt.Errorf("host: module folder of %s: %w", pl.name, err)
+			}
 		}
 	}
-	prog, err := luabridge.NewProgram(pl.name, r.display(pl.file), src, luabridge.ProgramOptions{
+	prog, err := luabridge.NewProgram(pl.name, chunk, src, luabridge.ProgramOptions{
 		FS:     modules,
 		Trust:  r.cfg.Trust,
 		Logger: r.cfg.Logger,
+		Setup:  r.setup,
 	})
 	if err != nil {
 		return nil, err
@@ -285,10 +311,31 @@ func (r *registry) syncAll(ctx context.Context, force bool) error {
 		r.unsyncedSync(ctx, name, force)
 	}
 	for _, pl := range *r.mounts.Load() {
-		if !seen[pl.name] {
+		switch {
+		case pl.static != nil:
+			if force {
+				r.unsyncedLoad(ctx, pl, true)
+			}
+		case !seen[pl.name]:
 			r.unsyncedSync(ctx, pl.name, force)
 		}
 	}
+	return nil
+}
+
+// mountStatic mounts an app of Config.Apps.
+func (r *registry) mountStatic(ctx context.Context, app *App) error {
+	prefix, err := app.prefix()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, taken := (*r.mounts.Load())[prefix]; taken {
+		return fmt.Errorf("host: two apps mounted at %q", app.Mount)
+	}
+	pl := &plugin{name: app.name(), prefix: prefix, static: app}
+	r.unsyncedLoad(ctx, pl, false)
 	return nil
 }
 
@@ -328,8 +375,18 @@ func (r *registry) unsyncedSync(ctx context.Context, name string, force bool) {
 	if pl == nil {
 		pl = now
 	}
+	r.unsyncedLoad(ctx, pl, force)
+}
+
+// unsyncedLoad loads a new version of pl, unless its files are unchanged
+// (and force is false), swaps it in, and mounts pl if it is not mounted yet.
+// A version that fails to load replaces only a version that failed too.
+// r.mu must be held.
+func (r *registry) unsyncedLoad(ctx context.Context, pl *plugin, force bool) {
+	table := *r.mounts.Load()
+	mounted := table[pl.prefix] == pl
 	digest, err := r.digest(pl)
-	if err == nil && !force && old != nil {
+	if err == nil && !force && mounted {
 		if cur := pl.current.Load(); cur != nil && cur.digest == digest {
 			return // saved without changes
 		}
@@ -359,7 +416,7 @@ func (r *registry) unsyncedSync(ctx context.Context, name string, force bool) {
 		pl.current.Store(&version{n: pl.loads, pool: pool, digest: digest})
 		pl.failed.Store(nil)
 		if prev == nil {
-			r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mountName(pl), "file", r.display(pl.file),
+			r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mountName(pl), "file", r.fileName(pl),
 				"version", pl.loads, "took", took.Round(time.Microsecond))
 		} else {
 			r.cfg.Logger.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took.Round(time.Microsecond))
@@ -368,7 +425,7 @@ func (r *registry) unsyncedSync(ctx context.Context, name string, force bool) {
 	if prev != nil && prev.pool != nil {
 		r.unsyncedRetire(prev.pool)
 	}
-	if old == nil {
+	if !mounted {
 		next := make(mountTable, len(table)+1)
 		for k, v := range table {
 			next[k] = v
@@ -376,6 +433,14 @@ func (r *registry) unsyncedSync(ctx context.Context, name string, force bool) {
 		next[pl.prefix] = pl
 		r.mounts.Store(&next)
 	}
+}
+
+// fileName names a plugin's main file for the log.
+func (r *registry) fileName(pl *plugin) string {
+	if pl.static != nil {
+		return pl.static.chunk()
+	}
+	return r.display(pl.file)
 }
 
 // unsyncedUnmount removes a plugin from the mount table and retires its

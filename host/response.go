@@ -28,6 +28,10 @@ type response struct {
 	deadline time.Time
 }
 
+// reasonSetter is a ResponseWriter that can send the app's own reason
+// phrase (CGI can; net/http's HTTP/1 writer always sends the standard one).
+type reasonSetter interface{ SetReason(reason string) }
+
 func (r *response) Header() http.Header { return r.w.Header() }
 
 // Start implements luabridge.ResponseWriter.
@@ -50,6 +54,9 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 		_ = r.controller().SetWriteDeadline(r.deadline)
 	}
 	r.status = status
+	if rw, ok := r.w.(reasonSetter); ok {
+		rw.SetReason(reason)
+	}
 	r.w.WriteHeader(status)
 	return !r.noBody, nil
 }

@@ -198,3 +198,18 @@ func ErrorPosition(err error) (file string, line int, ok bool) {
 	}
 	return m[1], line, true
 }
+
+// Loader opens a Go module for Lua: it pushes the module's value and
+// returns 1, gopher-lua's LGFunction convention for PreloadModule.
+type Loader = lua.LGFunction
+
+// PreloadModules returns a ProgramOptions.Setup that registers each loader
+// under its name in package.preload, so that require(name) finds it.
+func PreloadModules(modules map[string]Loader) func(L *lua.LState) error {
+	return func(L *lua.LState) error {
+		for name, loader := range modules {
+			L.PreloadModule(name, loader)
+		}
+		return nil
+	}
+}
