@@ -249,6 +249,7 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) {
 		resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 	case errors.Is(err, context.Canceled):
 		// The client left while waiting.
+		panic(http.ErrAbortHandler)
 	default:
 		h.log.Error("cannot run app", "app", pl.name, "err", err)
 		resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
@@ -270,6 +271,9 @@ func (h *Handler) finish(resp *response, r *http.Request, pl *plugin, err error)
 		}
 	case errors.As(err, &clientErr):
 		h.log.Debug("client went away", "app", pl.name, "path", r.URL.Path, "err", err)
+		// Nothing useful can reach the client; make sure net/http does not
+		// send an implicit empty 200 either.
+		panic(http.ErrAbortHandler)
 	case errors.As(err, &appErr):
 		h.log.Error("app error", "app", pl.name, "method", r.Method, "path", r.URL.Path,
 			"err", appErr.Err.Error(), "traceback", appErr.Traceback(), "headers_sent", resp.status != 0)

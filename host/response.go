@@ -63,28 +63,35 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 
 // Write implements luabridge.ResponseWriter.
 func (r *response) Write(chunk string) error {
+	if chunk == "" {
+		// write("") commits the response: the headers go out now.
+		return r.flush()
+	}
 	if r.declared >= 0 {
 		if left := r.declared - r.written; int64(len(chunk)) > left {
 			chunk = chunk[:left]
 			r.cut = true
 		}
 	}
-	if len(chunk) > 0 {
-		n, err := io.WriteString(r.w, chunk)
-		r.written += int64(n)
-		if err != nil {
-			return err
-		}
-		// A body that just reached its declared length is complete: the
-		// end of the handler flushes it, so skip the extra write.
-		if r.declared < 0 || r.written < r.declared {
-			if err := r.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-				return err
-			}
-		}
+	n, err := io.WriteString(r.w, chunk)
+	r.written += int64(n)
+	if err != nil {
+		return err
 	}
 	if r.cut {
 		return luabridge.ErrBodyComplete
+	}
+	// A body that just reached its declared length is complete: the end of
+	// the handler flushes it, so skip the extra system call.
+	if r.declared >= 0 && r.written == r.declared {
+		return nil
+	}
+	return r.flush()
+}
+
+func (r *response) flush() error {
+	if err := r.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
 	}
 	return nil
 }

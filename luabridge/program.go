@@ -26,6 +26,7 @@ type Program struct {
 	chunk string
 	proto *lua.FunctionProto
 	opts  ProgramOptions
+	lines int // lines in the main chunk, to point at its end in errors
 
 	mu      sync.Mutex
 	modules map[string]*lua.FunctionProto // compiled modules by path in opts.FS
@@ -104,7 +105,11 @@ func NewProgram(name, chunk string, src []byte, opts ProgramOptions) (*Program, 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, modules: map[string]*lua.FunctionProto{}}, nil
+	lines := bytes.Count(src, []byte("\n"))
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		lines++
+	}
+	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, lines: max(lines, 1), modules: map[string]*lua.FunctionProto{}}, nil
 }
 
 // Name returns the app's name, as given to [NewProgram].

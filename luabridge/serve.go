@@ -29,8 +29,8 @@ type ResponseWriter interface {
 	// bridge asks the app for no more chunks.
 	Start(status int, reason string, contentLength int64) (bodyAllowed bool, err error)
 
-	// Write sends one non-empty chunk and flushes it to the client before
-	// returning. It returns [ErrBodyComplete] when the body has reached its
+	// Write sends one chunk and flushes it to the client before
+	// returning; an empty chunk (from write("")) flushes the headers. It returns [ErrBodyComplete] when the body has reached its
 	// declared Content-Length (any excess is cut), and another error when
 	// the client is gone.
 	Write(chunk string) error
@@ -331,7 +331,7 @@ func (x *exchange) write(L *lua.LState) int {
 			L.RaiseError("write: %s", err.Error())
 		}
 	}
-	if len(data) == 0 || !x.bodyAllowed || x.bodyComplete {
+	if !x.bodyAllowed || x.bodyComplete {
 		return 0
 	}
 	if err := x.w.Write(string(data)); err != nil {

@@ -160,8 +160,8 @@ func (s *State) instantiate(ctx context.Context) (lua.LValue, error) {
 	}
 	if !s.callable(app) {
 		return nil, &LoadError{App: s.prog.name, File: s.prog.chunk, Err: fmt.Errorf(
-			"returned no app (got %s): end the file with `return function(environ, start_response) ... end`, or define a global `application`",
-			describe(app))}
+			"%s:%d: returned no app (got %s): end the file with `return function(environ, start_response) ... end`, or define a global `application`",
+			s.prog.chunk, s.prog.lines, describe(app))}
 	}
 	return app, nil
 }

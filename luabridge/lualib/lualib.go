@@ -14,23 +14,24 @@ import (
 
 // Lua-facing module names registered by [Shared.Preload].
 const (
-	ModRequest          = "lsgi.request"
-	ModResponse         = "lsgi.response"
-	ModRouter           = "lsgi.router"
-	ModValidator        = "lsgi.validator"
-	ModBody             = "lsgi.body"
-	ModErrors           = "lsgi.middleware.errors"
-	ModHeaders          = "lsgi.middleware.headers"
-	ModStatic           = "lsgi.middleware.static"
-	ModGzip             = "lsgi.middleware.gzip"
-	ModTemplate         = "lsgi.template"
-	ModJSON             = "json"
-	ModHTML             = "lsgi.html"
-	ModUtil             = "lsgi.util"
-	modNative           = "lsgi._native" // private helpers of the Lua modules
-	luaSourceRoot       = "lua"
-	defaultTemplateSize = 4096
+	ModRequest   = "lsgi.request"
+	ModResponse  = "lsgi.response"
+	ModRouter    = "lsgi.router"
+	ModValidator = "lsgi.validator"
+	ModBody      = "lsgi.body"
+	ModErrors    = "lsgi.middleware.errors"
+	ModHeaders   = "lsgi.middleware.headers"
+	ModStatic    = "lsgi.middleware.static"
+	ModGzip      = "lsgi.middleware.gzip"
+	ModTemplate  = "lsgi.template"
+	ModJSON      = "json"
+	ModHTML      = "lsgi.html"
+	ModUtil      = "lsgi.util"
+	modNative    = "lsgi._native" // private helpers of the Lua modules
 )
+
+// luaSourceRoot is the folder of the embedded Lua sources.
+const luaSourceRoot = "lua"
 
 // luaModules maps each module written in Lua to its source under lua/.
 var luaModules = map[string]string{

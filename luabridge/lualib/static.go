@@ -584,7 +584,7 @@ func streamBody(L *lua.LState, f fs.File, src io.Reader, length int64, name stri
 		}
 		n, err := io.ReadFull(src, buf[:min(int64(len(buf)), remaining)])
 		remaining -= int64(n)
-		if err != nil && !(errors.Is(err, io.EOF) && n > 0 && remaining == 0) {
+		if err != nil {
 			closeFile()
 			L.RaiseError("lsgi.middleware.static: %s ended early (the file changed while it was sent)", name)
 		}

@@ -412,7 +412,7 @@ func shiftPathInfo(scriptName, pathInfo string) (name string, named bool, newScr
 }
 
 // environString reads environ[key] as a string ("" when absent).
-func environString(L *lua.LState, env *lua.LTable, key string) string {
+func environString(env *lua.LTable, key string) string {
 	if s, ok := env.RawGetString(key).(lua.LString); ok {
 		return string(s)
 	}
@@ -423,7 +423,7 @@ func environString(L *lua.LState, env *lua.LTable, key string) string {
 // environ.SCRIPT_NAME and environ.PATH_INFO in place.
 func utilShiftPathInfo(L *lua.LState) int {
 	env := L.CheckTable(1)
-	name, named, script, p, shifted := shiftPathInfo(environString(L, env, "SCRIPT_NAME"), environString(L, env, "PATH_INFO"))
+	name, named, script, p, shifted := shiftPathInfo(environString(env, "SCRIPT_NAME"), environString(env, "PATH_INFO"))
 	if shifted {
 		env.RawSetString("SCRIPT_NAME", lua.LString(script))
 		env.RawSetString("PATH_INFO", lua.LString(p))
@@ -438,11 +438,11 @@ func utilShiftPathInfo(L *lua.LState) int {
 
 // guessScheme returns environ's URL scheme: lsgi.url_scheme when set,
 // otherwise "https" when HTTPS is on, yes or 1 (wsgiref.util.guess_scheme).
-func guessScheme(L *lua.LState, env *lua.LTable) string {
-	if s := environString(L, env, "lsgi.url_scheme"); s != "" {
+func guessScheme(env *lua.LTable) string {
+	if s := environString(env, "lsgi.url_scheme"); s != "" {
 		return s
 	}
-	switch strings.ToLower(environString(L, env, "HTTPS")) {
+	switch strings.ToLower(environString(env, "HTTPS")) {
 	case "on", "yes", "1":
 		return "https"
 	}
@@ -451,23 +451,23 @@ func guessScheme(L *lua.LState, env *lua.LTable) string {
 
 // applicationURI rebuilds the URL of the app's root as
 // wsgiref.util.application_uri does (PEP 3333 "URL Reconstruction").
-func applicationURI(L *lua.LState, env *lua.LTable) string {
-	scheme := guessScheme(L, env)
+func applicationURI(env *lua.LTable) string {
+	scheme := guessScheme(env)
 	var b strings.Builder
 	b.WriteString(scheme)
 	b.WriteString("://")
-	if host := environString(L, env, "HTTP_HOST"); host != "" {
+	if host := environString(env, "HTTP_HOST"); host != "" {
 		b.WriteString(host)
 	} else {
-		b.WriteString(environString(L, env, "SERVER_NAME"))
-		port := environString(L, env, "SERVER_PORT")
+		b.WriteString(environString(env, "SERVER_NAME"))
+		port := environString(env, "SERVER_PORT")
 		if scheme == "https" && port != "443" || scheme != "https" && port != "80" {
 			if port != "" {
 				b.WriteString(":" + port)
 			}
 		}
 	}
-	script := environString(L, env, "SCRIPT_NAME")
+	script := environString(env, "SCRIPT_NAME")
 	if script == "" {
 		script = "/"
 	}
@@ -476,7 +476,7 @@ func applicationURI(L *lua.LState, env *lua.LTable) string {
 }
 
 func utilApplicationURI(L *lua.LState) int {
-	L.Push(lua.LString(applicationURI(L, L.CheckTable(1))))
+	L.Push(lua.LString(applicationURI(L.CheckTable(1))))
 	return 1
 }
 
@@ -485,14 +485,14 @@ func utilApplicationURI(L *lua.LState) int {
 func utilRequestURI(L *lua.LState) int {
 	env := L.CheckTable(1)
 	includeQuery := L.Get(2) == lua.LNil || lua.LVAsBool(L.Get(2))
-	u := applicationURI(L, env)
-	p := quote(environString(L, env, "PATH_INFO"), "/;=,", false)
-	if environString(L, env, "SCRIPT_NAME") == "" {
+	u := applicationURI(env)
+	p := quote(environString(env, "PATH_INFO"), "/;=,", false)
+	if environString(env, "SCRIPT_NAME") == "" {
 		u += strings.TrimPrefix(p, "/")
 	} else {
 		u += p
 	}
-	if q := environString(L, env, "QUERY_STRING"); includeQuery && q != "" {
+	if q := environString(env, "QUERY_STRING"); includeQuery && q != "" {
 		u += "?" + q
 	}
 	L.Push(lua.LString(u))
@@ -500,7 +500,7 @@ func utilRequestURI(L *lua.LState) int {
 }
 
 func utilGuessScheme(L *lua.LState) int {
-	L.Push(lua.LString(guessScheme(L, L.CheckTable(1))))
+	L.Push(lua.LString(guessScheme(L.CheckTable(1))))
 	return 1
 }
 

@@ -9,7 +9,9 @@
 --           body, content_type, chunked (no CONTENT_LENGTH), remote_addr,
 --           host (false for none), scheme
 --   fake.input(data) -> an lsgi.input look-alike over the string data
---   fake.request(app, opts_or_environ) -> res
+--   fake.request(app, opts_or_environ [, server]) -> res
+--     server.stop_after  stop after that many non-empty chunks, as a client
+--                        that disconnects would make the server do
 --     res.status       "200 OK" (or "500 Internal Server Error" when the app
 --                      failed before the headers went out)
 --     res.headers      array of {name, value}
@@ -123,7 +125,8 @@ local function kind_next(result)
   error("fake: the app returned a " .. t .. ", not a body", 0)
 end
 
-function M.request(app, opts)
+function M.request(app, opts, server)
+  server = server or {}
   local environ = opts
   if opts == nil or opts["lsgi.version"] == nil then environ = M.environ(opts) end
   local res = { headers = {}, chunks = {}, closes = 0, steps = 0, environ = environ }
@@ -143,12 +146,14 @@ function M.request(app, opts)
     return out
   end
 
-  local stored, started, sent = nil, false, false
+  -- State in a table: gopher-lua detaches live locals from closures after
+  -- any raised error (yuin/gopher-lua#448).
+  local st = { stored = nil, started = false, sent = false }
   local function send_headers()
-    if not sent then
-      sent = true
-      res.status = stored[1]
-      for i, h in ipairs(stored[2]) do res.headers[i] = { h[1], h[2] } end
+    if not st.sent then
+      st.sent = true
+      res.status = st.stored[1]
+      for i, h in ipairs(st.stored[2]) do res.headers[i] = { h[1], h[2] } end
     end
   end
   local function emit(data)
@@ -158,18 +163,18 @@ function M.request(app, opts)
     end
   end
   local function write(data)
-    if not started then error("write() before start_response()", 2) end
+    if not st.started then error("write() before start_response()", 2) end
     if type(data) ~= "string" then error("write() needs a string", 2) end
     send_headers()
     emit(data)
   end
   local function start_response(status, headers, exc_info)
     if exc_info then
-      if sent then error(exc_info, 0) end
-    elseif started then
+      if st.sent then error(exc_info, 0) end
+    elseif st.started then
       error("start_response called twice without exc_info", 2)
     end
-    started = true
+    st.started = true
     if type(status) ~= "string" or not status:find("^%d%d%d ") then
       error("bad status " .. tostring(status), 2)
     end
@@ -180,25 +185,29 @@ function M.request(app, opts)
       end
       if h[2]:find("[\r\n%z]") then error("bad header value " .. h[1], 2) end
     end
-    stored = { status, headers }
+    st.stored = { status, headers }
     return write
   end
 
-  local result
   local ok, err = pcall(function()
-    result = app(environ, start_response)
-    local next_chunk = kind_next(result)
+    st.result = app(environ, start_response)
+    local next_chunk = kind_next(st.result)
     while true do
       res.steps = res.steps + 1
       local chunk = next_chunk()
       if chunk == nil then break end
       if type(chunk) ~= "string" then error("fake: chunk is a " .. type(chunk), 0) end
-      if chunk ~= "" and not started then error("fake: chunk before start_response", 0) end
+      if chunk ~= "" and not st.started then error("fake: chunk before start_response", 0) end
       emit(chunk)
+      if server.stop_after and #res.chunks >= server.stop_after then
+        res.disconnected = true
+        return
+      end
     end
-    if not started then error("fake: the body ended without start_response", 0) end
+    if not st.started then error("fake: the body ended without start_response", 0) end
     send_headers()
   end)
+  local result = st.result
   if result ~= nil and (type(result) == "table" or type(result) == "userdata") then
     local c = result.close
     if c then
@@ -209,7 +218,7 @@ function M.request(app, opts)
   end
   if not ok then
     res.error = err
-    if sent then
+    if st.sent then
       res.aborted = true
     else
       res.status = "500 Internal Server Error"

@@ -28,6 +28,8 @@
 --   chunk and before the body ends; the body is not iterated after it ended
 --   or after close(), and close() is called at most once (and forwarded to
 --   the app's body).
+-- Error levels below are one higher than reference Lua's would be: gopher-lua
+-- v1.1.2 counts the function that calls error() twice.
 local body = require "lsgi.body"
 local type, select, error, tostring, rawget, pairs, next, setmetatable, getmetatable =
   type, select, error, tostring, rawget, pairs, next, setmetatable, getmetatable
@@ -36,7 +38,7 @@ local find, sub, lower, format, tonumber = string.find, string.sub, string.lower
 local M = {}
 
 local function fail(msg, level)
-  error("lsgi.validator: " .. msg, level and level + 1 or 0)
+  error("lsgi.validator: " .. msg, level and level + 2 or 0)
 end
 
 local HOP_BY_HOP = {
@@ -257,17 +259,20 @@ function M.wrap(app)
       fail("start_response must be callable", 2)
     end
 
-    local started = false -- start_response called at least once
+    -- Per-request state lives in a table: gopher-lua v1.1.2 detaches a live
+    -- function's locals from its closures once any error has been raised,
+    -- even one caught by pcall (yuin/gopher-lua#448).
+    local st = { started = false, count = 0, finished = false, closed = false }
     local function checked_start_response(...)
       local n = select("#", ...)
       local status, headers, exc_info = ...
       if n < 2 or n > 3 then
         fail("start_response takes two or three arguments (status, headers [, exc_info]), got " .. n, 2)
       end
-      if started and not exc_info then
+      if st.started and not exc_info then
         fail("start_response called a second time without exc_info", 2)
       end
-      started = true -- recorded before the checks: a second call after a bad one is still a second call
+      st.started = true -- recorded before the checks: a second call after a bad one is still a second call
       check_status(status)
       check_headers(headers)
       local write = start_response(status, headers, exc_info)
@@ -303,39 +308,38 @@ function M.wrap(app)
         if type(chunk) ~= "string" then
           fail(format("chunk %d of the body is a %s, not a string", i, type(chunk)))
         end
-        if chunk ~= "" and not started then
+        if chunk ~= "" and not st.started then
           fail("the body has a non-empty chunk but start_response was not called")
         end
         i = i + 1
       end
-      if not started then fail("the app returned its body without calling start_response") end
+      if not st.started then fail("the app returned its body without calling start_response") end
       return result
     end
 
     local next_chunk = body.iter(result)
-    local count, finished, closed = 0, false, false
     local wrapper = {}
     function wrapper.close()
-      if closed then fail("close() called twice on the body", 2) end
-      closed = true
+      if st.closed then fail("close() called twice on the body", 2) end
+      st.closed = true
       body.close(result)
     end
     return setmetatable(wrapper, {
       __call = function()
-        if closed then fail("the body was iterated after close()") end
-        if finished then fail("the body was iterated after it ended") end
+        if st.closed then fail("the body was iterated after close()") end
+        if st.finished then fail("the body was iterated after it ended") end
         local chunk = next_chunk()
         if chunk == nil then
-          finished = true
-          if not started then fail("the body ended but start_response was never called") end
+          st.finished = true
+          if not st.started then fail("the body ended but start_response was never called") end
           return nil
         end
-        count = count + 1
+        st.count = st.count + 1
         if type(chunk) ~= "string" then
-          fail(format("chunk %d of the body is a %s, not a string", count, type(chunk)))
+          fail(format("chunk %d of the body is a %s, not a string", st.count, type(chunk)))
         end
-        if chunk ~= "" and not started then
-          fail(format("chunk %d is not empty but start_response was not called yet", count))
+        if chunk ~= "" and not st.started then
+          fail(format("chunk %d is not empty but start_response was not called yet", st.count))
         end
         return chunk
       end,

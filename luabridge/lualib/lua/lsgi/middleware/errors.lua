@@ -101,23 +101,25 @@ function M.wrap(app, opts)
       return { respond(settings, environ, start_response, "the app returned an invalid body: " .. why, "") }
     end
     local next_chunk = body.iter(result)
-    local done = false
-    local closed = false
+    -- Per-response state lives in a table: gopher-lua v1.1.2 detaches a
+    -- live function's locals from its closures once any error has been
+    -- raised (yuin/gopher-lua#448).
+    local st = { done = false, closed = false }
     local wrapper = {}
     function wrapper.close()
-      if closed then return end
-      closed = true
+      if st.closed then return end
+      st.closed = true
       body.close(result)
     end
     return setmetatable(wrapper, {
       __call = function()
-        if done then return nil end
+        if st.done then return nil end
         local ok2, chunk, trace2 = native.pcall(next_chunk)
         if ok2 then
-          if chunk == nil then done = true end
+          if chunk == nil then st.done = true end
           return chunk
         end
-        done = true
+        st.done = true
         -- The error page is the last chunk. When the headers already went
         -- out, start_response raises the error again and the host aborts.
         return respond(settings, environ, start_response, chunk, trace2)

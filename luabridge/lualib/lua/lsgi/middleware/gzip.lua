@@ -25,6 +25,8 @@
 -- and no body. exc_info is passed through and a repeated start_response
 -- call starts the decision over; the app's write() output is compressed
 -- too; the app's body is closed exactly once.
+-- Error levels below are one higher than reference Lua's would be: gopher-lua
+-- v1.1.2 counts the function that calls error() twice.
 local native = require "lsgi._native"
 local util = require "lsgi.util"
 local body = require "lsgi.body"
@@ -52,21 +54,24 @@ function M.wrap(app, opts)
   opts = opts or {}
   local level = opts.level or 6
   if type(level) ~= "number" or level < 1 or level > 9 or level % 1 ~= 0 then
-    error("lsgi.middleware.gzip: level must be a whole number from 1 to 9", 2)
+    error("lsgi.middleware.gzip: level must be a whole number from 1 to 9", 3)
   end
   local min_size = opts.min_size or 256
   if type(min_size) ~= "number" or min_size < 0 then
-    error("lsgi.middleware.gzip: min_size must be a number >= 0", 2)
+    error("lsgi.middleware.gzip: min_size must be a number >= 0", 3)
   end
 
   return function(environ, start_response)
     local accepts = util.accepts_encoding(environ.HTTP_ACCEPT_ENCODING or "", "gzip")
     local is_head = environ.REQUEST_METHOD == "HEAD"
-    local stream = nil -- the gzip stream of the current decision, if compressing
-    local finished = false
+    -- Per-response state lives in a table, not in locals shared with the
+    -- closures below: gopher-lua v1.1.2 detaches a live function's locals
+    -- from its closures once any error has been raised, even one caught by
+    -- pcall (yuin/gopher-lua#448).
+    local st = { stream = nil, done = false, closed = false }
 
     local function decide(status, headers)
-      if stream then stream:close(); stream = nil end
+      if st.stream then st.stream:close(); st.stream = nil end
       if type(status) ~= "string" or type(headers) ~= "table" then return headers end
       for _, pair in ipairs(headers) do
         if type(pair) ~= "table" or type(pair[1]) ~= "string" or type(pair[2]) ~= "string" then
@@ -112,15 +117,15 @@ function M.wrap(app, opts)
         end
       end
       final[#final + 1] = { "Content-Encoding", "gzip" }
-      if not is_head then stream = native.gzip(level) end
+      if not is_head then st.stream = native.gzip(level) end
       return final
     end
 
     local function gzip_start_response(status, headers, exc_info)
       local write = start_response(status, decide(status, headers), exc_info)
       return function(data)
-        if stream and type(data) == "string" then
-          return write(stream:write(data))
+        if st.stream and type(data) == "string" then
+          return write(st.stream:write(data))
         end
         return write(data)
       end
@@ -128,30 +133,28 @@ function M.wrap(app, opts)
 
     local result = app(environ, gzip_start_response)
     local next_chunk = body.iter(result)
-    local done, closed = false, false
     local wrapper = {}
     function wrapper.close()
-      if closed then return end
-      closed = true
-      if stream then stream:close(); stream = nil end
+      if st.closed then return end
+      st.closed = true
+      if st.stream then st.stream:close(); st.stream = nil end
       body.close(result)
     end
     return setmetatable(wrapper, {
       __call = function()
-        if done then return nil end
+        if st.done then return nil end
         local chunk = next_chunk()
         if chunk == nil then
-          done = true
-          if stream and not finished then
-            finished = true
-            local tail = stream:finish()
-            stream = nil
+          st.done = true
+          if st.stream then
+            local tail = st.stream:finish()
+            st.stream = nil
             return tail
           end
           return nil
         end
-        if stream and type(chunk) == "string" then
-          return stream:write(chunk) -- "" for an empty chunk
+        if st.stream and type(chunk) == "string" then
+          return st.stream:write(chunk) -- "" for an empty chunk
         end
         return chunk
       end,
