@@ -22,6 +22,10 @@ type accessLog struct {
 
 const accessLogFlushEvery = 200 * time.Millisecond
 
+// statusClientClosed is logged for a client that left before any response
+// was sent (nginx's 499).
+const statusClientClosed = 499
+
 func newAccessLog(w io.Writer) *accessLog {
 	a := &accessLog{w: bufio.NewWriterSize(w, 32<<10), stop: make(chan struct{}), done: make(chan struct{})}
 	go a.flushLoop()
@@ -54,7 +58,10 @@ func (a *accessLog) log(r *http.Request, resp *response, start time.Time) {
 		host = r.RemoteAddr
 	}
 	status := resp.status
-	if status == 0 {
+	switch {
+	case resp.aborted && status == 0:
+		status = statusClientClosed
+	case status == 0:
 		status = http.StatusOK // nothing was written: net/http sends 200
 	}
 	var buf [256]byte

@@ -249,6 +249,7 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) {
 		resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 	case errors.Is(err, context.Canceled):
 		// The client left while waiting.
+		resp.aborted = true
 		panic(http.ErrAbortHandler)
 	default:
 		h.log.Error("cannot run app", "app", pl.name, "err", err)
@@ -258,6 +259,9 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) {
 
 // finish turns the outcome of an app's run into what the client sees.
 func (h *Handler) finish(resp *response, r *http.Request, pl *plugin, err error) {
+	if resp.dropped {
+		h.log.Warn("the app produced a body for a response that cannot have one; it was dropped", "app", pl.name, "path", r.URL.Path, "status", resp.status)
+	}
 	if resp.cut {
 		h.log.Warn("the app sent more than its Content-Length; the body was cut", "app", pl.name, "path", r.URL.Path, "content_length", resp.declared)
 	}
@@ -273,6 +277,7 @@ func (h *Handler) finish(resp *response, r *http.Request, pl *plugin, err error)
 		h.log.Debug("client went away", "app", pl.name, "path", r.URL.Path, "err", err)
 		// Nothing useful can reach the client; make sure net/http does not
 		// send an implicit empty 200 either.
+		resp.aborted = resp.status == 0
 		panic(http.ErrAbortHandler)
 	case errors.As(err, &appErr):
 		h.log.Error("app error", "app", pl.name, "method", r.Method, "path", r.URL.Path,

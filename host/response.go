@@ -24,7 +24,9 @@ type response struct {
 	declared int64 // Content-Length the response declared, -1 when none
 	written  int64 // body bytes sent
 	noBody   bool
+	dropped  bool // a 204 or 304 for which the app produced a body
 	cut      bool // the app produced more than its Content-Length
+	aborted  bool // the client left before any response
 	deadline time.Time
 }
 
@@ -42,11 +44,16 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 	}
 	r.declared = contentLength
 	switch {
-	case status == http.StatusNoContent:
-		delete(h, "Content-Length")
-		r.declared = -1
+	case status == http.StatusNoContent, status == http.StatusNotModified:
+		// The headers went out because the app produced body bytes (or
+		// declared some), which these statuses cannot carry.
+		r.dropped = contentLength != 0
+		if status == http.StatusNoContent {
+			delete(h, "Content-Length")
+			r.declared = -1
+		}
 		r.noBody = true
-	case status == http.StatusNotModified, r.isHead:
+	case r.isHead:
 		r.noBody = true
 	}
 	if !r.deadline.IsZero() {

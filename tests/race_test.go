@@ -1,0 +1,7 @@
+//go:build race
+
+package tests
+
+func init() {
+	raceEnabled = true
+}

@@ -1,0 +1,2 @@
+-- A plugin that returns something that is not an app.
+return 42
