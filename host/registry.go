@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/luabridge"
+	"github.com/lsgi/lsgi/luabridge/lualib"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -284,12 +285,26 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 			}
 		}
 	}
-	prog, err := luabridge.NewProgram(pl.name, chunk, src, luabridge.ProgramOptions{
+	// The toolkit's shared state (template cache and such) lives as long
+	// as this version.
+	toolkit := lualib.NewShared(lualib.Options{FS: modules, Dev: r.cfg.Dev, Logger: r.cfg.Logger})
+	opts := luabridge.ProgramOptions{
 		FS:     modules,
 		Trust:  r.cfg.Trust,
 		Logger: r.cfg.Logger,
-		Setup:  r.setup,
-	})
+		Setup: func(L *lua.LState) error {
+			toolkit.Preload(L)
+			if r.setup != nil {
+				return r.setup(L)
+			}
+			return nil
+		},
+	}
+	if r.cfg.Dev {
+		// Development mode checks both sides of the contract at run time.
+		opts.Wrap = lualib.Validate
+	}
+	prog, err := luabridge.NewProgram(pl.name, chunk, src, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,10 @@ type ProgramOptions struct {
 	// is opened and before the app's chunk runs: the place to preload
 	// host-provided modules.
 	Setup func(L *lua.LState) error
+
+	// Wrap, if set, replaces the app a state found with what it returns:
+	// a middleware around every app (the validator, in development mode).
+	Wrap func(L *lua.LState, app lua.LValue) (lua.LValue, error)
 }
 
 // SyntaxError reports Lua source that does not compile.

@@ -163,6 +163,13 @@ func (s *State) instantiate(ctx context.Context) (lua.LValue, error) {
 			"%s:%d: returned no app (got %s): end the file with `return function(environ, start_response) ... end`, or define a global `application`",
 			s.prog.chunk, s.prog.lines, describe(app))}
 	}
+	if wrap := s.prog.opts.Wrap; wrap != nil {
+		wrapped, err := wrap(L, app)
+		if err != nil {
+			return nil, &LoadError{App: s.prog.name, File: s.prog.chunk, Err: err}
+		}
+		app = wrapped
+	}
 	return app, nil
 }
 

@@ -36,7 +36,7 @@ func serve(args []string, stderr io.Writer) int {
 	trust := fs.Bool("trust", false, "open the whole Lua standard library (io, os, debug) to apps")
 	reload := fs.Bool("reload", true, "reload a plugin as soon as its files change (turn off in production with --reload=false)")
 	poll := fs.Duration("poll", 0, "poll for changes at this interval instead of using file system events (NFS, some container mounts)")
-	dev := fs.Bool("dev", false, "development mode: show loopback clients an error page with the source when an app fails to load")
+	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
