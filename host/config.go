@@ -98,8 +98,13 @@ type Config struct {
 
 	// Dev shows loopback clients an error page with the message and the
 	// source around it when an app fails to load, instead of serving its
-	// previous version.
+	// previous version, and implies Validate.
 	Dev bool
+
+	// Validate wraps every app in lsgi.validator, which checks both sides
+	// of the LSGI contract at run time and raises on the first breach, as
+	// Python's wsgiref.validate does.
+	Validate bool
 
 	// AccessLog, if set, receives one line per request in the common log
 	// format followed by the duration in seconds.

@@ -300,8 +300,7 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 			return nil
 		},
 	}
-	if r.cfg.Dev {
-		// Development mode checks both sides of the contract at run time.
+	if r.cfg.Validate || r.cfg.Dev {
 		opts.Wrap = lualib.Validate
 	}
 	prog, err := luabridge.NewProgram(pl.name, chunk, src, opts)
