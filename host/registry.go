@@ -286,8 +286,14 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 		}
 	}
 	// The toolkit's shared state (template cache and such) lives as long
-	// as this version.
-	toolkit := lualib.NewShared(lualib.Options{FS: modules, Dev: r.cfg.Dev, Logger: r.cfg.Logger})
+	// as this version. Templates and static files come only from a
+	// plugin's own folder: a single-file plugin shares the plugins folder
+	// with the others, whose sources are not for serving.
+	assets := modules
+	if pl.static == nil && pl.dir == "." {
+		assets = nil
+	}
+	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger})
 	opts := luabridge.ProgramOptions{
 		FS:     modules,
 		Trust:  r.cfg.Trust,

@@ -26,6 +26,7 @@ type response struct {
 	noBody   bool
 	dropped  bool // a 204 or 304 for which the app produced a body
 	cut      bool // the app produced more than its Content-Length
+	flushed  bool // something was flushed to the client
 	aborted  bool // the client left before any response
 	deadline time.Time
 }
@@ -69,7 +70,7 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 }
 
 // Write implements luabridge.ResponseWriter.
-func (r *response) Write(chunk string) error {
+func (r *response) Write(chunk string, flush bool) error {
 	if chunk == "" {
 		// write("") commits the response: the headers go out now.
 		return r.flush()
@@ -88,15 +89,23 @@ func (r *response) Write(chunk string) error {
 	if r.cut {
 		return luabridge.ErrBodyComplete
 	}
-	// A body that just reached its declared length is complete: the end of
-	// the handler flushes it, so skip the extra system call.
-	if r.declared >= 0 && r.written == r.declared {
+	switch {
+	case r.declared >= 0 && r.written == r.declared:
+		// The body is complete: the end of the handler flushes it, so
+		// skip the extra system call.
+		return nil
+	case !flush && (r.declared >= 0 || r.flushed):
+		// More is at hand: let it share the write.
 		return nil
 	}
+	// Flushed at least once, a body of unknown length is framed chunked
+	// rather than given a Content-Length that net/http would compute at
+	// the end of a short response (docs/SPEC.md 7.3).
 	return r.flush()
 }
 
 func (r *response) flush() error {
+	r.flushed = true
 	if err := r.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}

@@ -14,6 +14,9 @@ type bodyIterator interface {
 	// knownLength returns the whole body's length if the chunk of n bytes
 	// just produced is the body's only non-empty part, else -1.
 	knownLength(n int) int64
+	// immediate reports whether the next chunk is at hand without running
+	// app code (an array): then the current one need not be flushed first.
+	immediate() bool
 }
 
 // iterate picks the iterator for an app's result (docs/SPEC.md "The
@@ -60,6 +63,7 @@ func (it *callIterator) next() (lua.LValue, bool, error) {
 }
 
 func (it *callIterator) knownLength(int) int64 { return -1 }
+func (it *callIterator) immediate() bool       { return false }
 
 // threadIterator resumes a coroutine until it is dead; only yielded values
 // are chunks, its final return values are ignored.
@@ -95,6 +99,7 @@ func (it *threadIterator) next() (lua.LValue, bool, error) {
 }
 
 func (it *threadIterator) knownLength(int) int64 { return -1 }
+func (it *threadIterator) immediate() bool       { return false }
 
 // arrayIterator reads t[1], t[2], ... up to the first nil, with raw access:
 // a __len or __index metamethod cannot change what is sent.
@@ -109,6 +114,8 @@ func (it *arrayIterator) next() (lua.LValue, bool, error) {
 	v := it.t.RawGetInt(it.i)
 	return v, v != lua.LNil, nil
 }
+
+func (it *arrayIterator) immediate() bool { return true }
 
 // knownLength: a chunk followed by nothing is the whole body, unless the
 // app also used write().

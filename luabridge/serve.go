@@ -29,11 +29,15 @@ type ResponseWriter interface {
 	// bridge asks the app for no more chunks.
 	Start(status int, reason string, contentLength int64) (bodyAllowed bool, err error)
 
-	// Write sends one chunk and flushes it to the client before
-	// returning; an empty chunk (from write("")) flushes the headers. It returns [ErrBodyComplete] when the body has reached its
-	// declared Content-Length (any excess is cut), and another error when
-	// the client is gone.
-	Write(chunk string) error
+	// Write sends one chunk. With flush it is on its way to the client
+	// before Write returns; an empty chunk (from write("")) then flushes
+	// the headers. Without flush the chunk may wait in a buffer: the
+	// bridge asks for that only when the next chunk is already at hand,
+	// so that no chunk ever waits for app code. Write returns
+	// [ErrBodyComplete] when the body has reached its declared
+	// Content-Length (any excess is cut), and another error when the
+	// client is gone.
+	Write(chunk string, flush bool) error
 }
 
 // ErrBodyComplete tells the bridge that the response reached its declared
@@ -228,7 +232,7 @@ func (x *exchange) run(env *lua.LTable) error {
 		if !x.bodyAllowed {
 			break // HEAD, 204, 304: the headers were all there was to send
 		}
-		if err := x.w.Write(string(str)); err != nil {
+		if err := x.w.Write(string(str), !it.immediate()); err != nil {
 			if errors.Is(err, ErrBodyComplete) {
 				break
 			}
@@ -334,7 +338,7 @@ func (x *exchange) write(L *lua.LState) int {
 	if !x.bodyAllowed || x.bodyComplete {
 		return 0
 	}
-	if err := x.w.Write(string(data)); err != nil {
+	if err := x.w.Write(string(data), true); err != nil {
 		if errors.Is(err, ErrBodyComplete) {
 			x.bodyComplete = true
 			return 0

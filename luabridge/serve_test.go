@@ -40,7 +40,7 @@ func (r *recorder) Start(status int, reason string, contentLength int64) (bool, 
 	return !r.noBody, nil
 }
 
-func (r *recorder) Write(chunk string) error {
+func (r *recorder) Write(chunk string, flush bool) error {
 	r.writes++
 	if r.failWriteAt > 0 && r.writes >= r.failWriteAt {
 		return errors.New("write: broken pipe")

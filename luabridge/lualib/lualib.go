@@ -14,20 +14,21 @@ import (
 
 // Lua-facing module names registered by [Shared.Preload].
 const (
-	ModRequest   = "lsgi.request"
-	ModResponse  = "lsgi.response"
-	ModRouter    = "lsgi.router"
-	ModValidator = "lsgi.validator"
-	ModBody      = "lsgi.body"
-	ModErrors    = "lsgi.middleware.errors"
-	ModHeaders   = "lsgi.middleware.headers"
-	ModStatic    = "lsgi.middleware.static"
-	ModGzip      = "lsgi.middleware.gzip"
-	ModTemplate  = "lsgi.template"
-	ModJSON      = "json"
-	ModHTML      = "lsgi.html"
-	ModUtil      = "lsgi.util"
-	modNative    = "lsgi._native" // private helpers of the Lua modules
+	ModRequest   = "lsgi.request"            // ModRequest is the Request object over environ.
+	ModResponse  = "lsgi.response"           // ModResponse is the Response object, itself an app.
+	ModRouter    = "lsgi.router"             // ModRouter routes by method and path pattern.
+	ModValidator = "lsgi.validator"          // ModValidator is the lint middleware.
+	ModBody      = "lsgi.body"               // ModBody has helpers to consume a body.
+	ModErrors    = "lsgi.middleware.errors"  // ModErrors is the error-page middleware.
+	ModHeaders   = "lsgi.middleware.headers" // ModHeaders is the response-header middleware.
+	ModStatic    = "lsgi.middleware.static"  // ModStatic is the static-file middleware.
+	ModGzip      = "lsgi.middleware.gzip"    // ModGzip is the compression middleware.
+	ModTemplate  = "lsgi.template"           // ModTemplate renders html/template files.
+	ModJSON      = "json"                    // ModJSON encodes and decodes JSON.
+	ModHTML      = "lsgi.html"               // ModHTML escapes HTML.
+	ModUtil      = "lsgi.util"               // ModUtil has URL, cookie and path helpers.
+
+	modNative = "lsgi._native" // private helpers of the Lua modules
 )
 
 // luaSourceRoot is the folder of the embedded Lua sources.

@@ -127,9 +127,13 @@ func TestConcurrentStates(t *testing.T) {
 			}
 		}()
 	}
-	// Edit the template while the states render.
-	time.Sleep(time.Millisecond)
-	os.WriteFile(page, []byte(`<b>{{.n}}</b>`), 0o644)
+	// Edit the template while the states render, atomically as editors
+	// save (a reader never sees a half-written file).
+	tmp := page + ".new"
+	os.WriteFile(tmp, []byte(`<b>{{.n}}</b>`), 0o644)
+	if err := os.Rename(tmp, page); err != nil {
+		t.Fatal(err)
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -153,6 +157,12 @@ func TestTemplateCacheReparses(t *testing.T) {
 	delete(fsys, "t.html")
 	if _, err := c.render(fsys, []string{"t.html"}, "z"); err == nil {
 		t.Fatal("a deleted template must fail")
+	}
+	for i := 0; i < 100; i++ {
+		c.render(fsys, []string{fmt.Sprintf("missing-%d.html", i)}, nil)
+	}
+	if n := len(c.entries); n != 0 {
+		t.Fatalf("missing templates must not stay in the cache: %d entries", n)
 	}
 	// A file older than the racy window is not read again while its time
 	// and size stay the same.

@@ -181,7 +181,7 @@ func TestResolveLinksDirFS(t *testing.T) {
 func TestContentType(t *testing.T) {
 	for name, want := range map[string]string{
 		"a.css": "text/css; charset=utf-8", "a.HTML": "text/html; charset=utf-8", "a.png": "image/png",
-		"a.woff2": "font/woff2", "a.unknownext": "application/octet-stream", "noext": "application/octet-stream",
+		"a.unknownext": "application/octet-stream", "noext": "application/octet-stream",
 	} {
 		if got := contentType(name); got != want {
 			t.Errorf("contentType(%q) = %q, want %q", name, got, want)

@@ -7,6 +7,7 @@ package lualib
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -127,7 +128,15 @@ func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, err
 	if e.stale(fsys) {
 		e.tmpl = nil
 		if err := e.parse(fsys); err != nil {
-			e.tmpl = nil
+			if errors.Is(err, fs.ErrNotExist) {
+				// Forget names that do not exist, so that the cache cannot
+				// grow with every missing name an app is asked for.
+				c.mu.Lock()
+				if c.entries[key] == e {
+					delete(c.entries, key)
+				}
+				c.mu.Unlock()
+			}
 			return nil, err
 		}
 	}

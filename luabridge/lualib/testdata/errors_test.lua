@@ -103,6 +103,30 @@ function T.test_invalid_body_and_table_errors()
   check.contains(n.body, "__tostring failed")
 end
 
+function T.test_generators()
+  local gen = function(fail_after_output)
+    return function(environ, start_response)
+      return coroutine.wrap(function()
+        start_response("200 OK", { { "Content-Type", "text/plain" } })
+        coroutine.yield("")
+        if fail_after_output then coroutine.yield("first") end
+        error("generator failed")
+      end)
+    end
+  end
+  local before = fake.request(errors(gen(false), { dev = false }))
+  check.eq(before.status, "500 Internal Server Error")
+  check.eq(before.body, "Internal Server Error\n")
+  local after = fake.request(errors(gen(true), { dev = false }))
+  check.ok(after.aborted)
+  check.eq(after.body, "first")
+  check.contains(tostring(after.error), "generator failed")
+  local raw = coroutine.create(function() error("raw coroutine failed") end)
+  local co = fake.request(errors(function(environ, sr) sr("200 OK", {}); return raw end, { dev = false }))
+  check.eq(co.status, "500 Internal Server Error")
+  check.contains(gotest.logs(), "raw coroutine failed")
+end
+
 function T.test_passes_through_when_fine()
   local obj, counter = fake.counting_body({ "a", "b" })
   local res = fake.request(errors(function(environ, sr) sr("201 Created", {}); return obj end))
