@@ -163,33 +163,34 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 // metatable, so nothing an app does to it survives the request.
 func (x *exchange) environ(req *Request) *lua.LTable {
 	L := x.s.L
-	env := presize.newTable(L, len(req.Vars)+8)
+	env := newEnvironBuilder(L, len(req.Vars)+8)
 	for _, v := range req.Vars {
-		env.RawSetString(v.Name, lua.LString(v.Value))
+		env.set(v.Name, lua.LString(v.Value))
 	}
 	version := L.CreateTable(2, 0)
 	version.RawSetInt(1, lua.LNumber(1))
 	version.RawSetInt(2, lua.LNumber(0))
-	env.RawSetString("lsgi.version", version)
+	env.set("lsgi.version", version)
 
 	input := L.NewUserData()
 	input.Value = x.input
 	input.Metatable = x.s.inputMeta
-	env.RawSetString("lsgi.input", input)
+	env.set("lsgi.input", input)
 
 	errs := L.NewUserData()
 	errs.Value = x.errors
 	errs.Metatable = x.s.errorsMeta
-	env.RawSetString("lsgi.errors", errs)
+	env.set("lsgi.errors", errs)
 
-	env.RawSetString("lsgi.multithread", lua.LFalse)
-	env.RawSetString("lsgi.multiprocess", lua.LTrue)
-	env.RawSetString("lsgi.run_once", lua.LBool(req.RunOnce))
-	env.RawSetString("lsgi.input_terminated", lua.LTrue)
+	env.set("lsgi.multithread", lua.LFalse)
+	env.set("lsgi.multiprocess", lua.LTrue)
+	env.set("lsgi.run_once", lua.LBool(req.RunOnce))
+	env.set("lsgi.input_terminated", lua.LTrue)
+	t := env.finish()
 	if req.Extend != nil {
-		req.Extend(L, env)
+		req.Extend(L, t)
 	}
-	return env
+	return t
 }
 
 // run calls the app, drains its result and closes it.

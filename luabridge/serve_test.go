@@ -565,25 +565,39 @@ func TestErrorsStreamAndPrint(t *testing.T) {
 	}
 }
 
-func TestPresizeActive(t *testing.T) {
-	if !presize.ok {
-		t.Fatal("LTable layout changed: environ tables are no longer presized (see table.go)")
+func TestFastTablesActive(t *testing.T) {
+	if !fastTables {
+		t.Fatal("lua.LTable's layout changed: environ tables are built the slow way (see table.go)")
 	}
+}
+
+func TestEnvironBuilder(t *testing.T) {
 	L := lua.NewState()
 	defer L.Close()
-	tb := presize.newTable(L, 4)
-	for _, k := range []string{"a", "b", "c", "d", "e"} {
-		tb.RawSetString(k, lua.LString(k))
-	}
-	n := 0
+	b := newEnvironBuilder(L, 8)
+	b.set("REQUEST_METHOD", lua.LString("GET"))
+	b.set("X_CUSTOM", lua.LString("x"))
+	tb := b.finish()
+	got := map[string]string{}
 	for k, v := tb.Next(lua.LNil); k != lua.LNil; k, v = tb.Next(k) {
-		if k.String() != v.String() {
-			t.Errorf("key %v holds %v", k, v)
-		}
-		n++
+		got[k.String()] = v.String()
 	}
-	if n != 5 {
-		t.Errorf("next() visited %d keys, want 5", n)
+	want := map[string]string{"REQUEST_METHOD": "GET", "X_CUSTOM": "x"}
+	if len(got) != len(want) || got["REQUEST_METHOD"] != "GET" || got["X_CUSTOM"] != "x" {
+		t.Errorf("next() saw %v, want %v", got, want)
+	}
+	if v := tb.RawGetString("PATH_INFO"); v != lua.LNil {
+		t.Errorf("an unset template key reads %v, want nil", v)
+	}
+	// Setting an unset template key later works like any key.
+	tb.RawSetString("PATH_INFO", lua.LString("/x"))
+	if v := tb.RawGetString("PATH_INFO"); v.String() != "/x" {
+		t.Errorf("PATH_INFO = %v after setting it", v)
+	}
+	// Two tables from the template share nothing.
+	other := newEnvironBuilder(L, 8).finish()
+	if other.RawGetString("REQUEST_METHOD") != lua.LNil {
+		t.Error("a fresh table sees another's values")
 	}
 }
 
@@ -594,21 +608,23 @@ func BenchmarkEnvironTable(b *testing.B) {
 	for _, name := range []string{"HTTP_HOST", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE", "REMOTE_ADDR", "REMOTE_PORT", "GATEWAY_INTERFACE", "SERVER_SOFTWARE"} {
 		vars = append(vars, environ.Var{Name: name, Value: "value"})
 	}
-	fill := func(tb *lua.LTable) {
-		for _, v := range vars {
-			tb.RawSetString(v.Name, lua.LString(v.Value))
-		}
-	}
-	b.Run("presized", func(b *testing.B) {
+	b.Run("template", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			fill(presize.newTable(L, len(vars)+8))
+			env := newEnvironBuilder(L, len(vars)+8)
+			for _, v := range vars {
+				env.set(v.Name, lua.LString(v.Value))
+			}
+			env.finish()
 		}
 	})
 	b.Run("CreateTable", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			fill(L.CreateTable(0, len(vars)+8))
+			tb := L.CreateTable(0, len(vars)+8)
+			for _, v := range vars {
+				tb.RawSetString(v.Name, lua.LString(v.Value))
+			}
 		}
 	})
 }
