@@ -174,6 +174,9 @@ func (w *watcher) event(ev fsnotify.Event) {
 		w.schedule(allPlugins)
 		return
 	}
+	if ev.Has(fsnotify.Rename) || ev.Has(fsnotify.Remove) {
+		w.unwatch(ev.Name)
+	}
 	if ev.Has(fsnotify.Create) {
 		if st, err := os.Stat(ev.Name); err == nil && st.IsDir() && !ignored(filepath.Base(ev.Name)) {
 			if err := w.watchTree(ev.Name); err != nil {
@@ -194,6 +197,21 @@ func (w *watcher) event(ev fsnotify.Event) {
 		w.schedule(strings.TrimSuffix(top, ".lua"))
 	default:
 		w.schedule(top)
+	}
+}
+
+// unwatch drops the watches on a folder that was renamed or removed, and on
+// the folders below it. inotify keeps watching a renamed folder but reports
+// its events under the old name, so a renamed plugin folder must be watched
+// afresh under its new name (which its Create event does).
+func (w *watcher) unwatch(name string) {
+	if w.fsw == nil {
+		return
+	}
+	for _, p := range w.fsw.WatchList() {
+		if p == name || strings.HasPrefix(p, name+string(filepath.Separator)) {
+			_ = w.fsw.Remove(p)
+		}
 	}
 }
 
