@@ -16,7 +16,8 @@ import (
 
 func benchHandler(b *testing.B) *Handler {
 	b.Helper()
-	h, err := New(Config{Dir: "testdata/bench", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// The same apps the load script (tests/load/run.sh) measures over HTTP.
+	h, err := New(Config{Dir: "../tests/load/plugins", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,6 +65,14 @@ func BenchmarkHello(b *testing.B) {
 func BenchmarkStream100(b *testing.B) {
 	b.Run("lsgi", func(b *testing.B) { benchRequest(b, benchHandler(b), "/stream", 10000) })
 	b.Run("rawgo", func(b *testing.B) { benchRequest(b, http.HandlerFunc(rawGo), "/stream", 10000) })
+}
+
+func BenchmarkPage(b *testing.B) {
+	b.Run("lsgi", func(b *testing.B) { benchRequest(b, benchHandler(b), "/page?name=World", 1013) })
+}
+
+func BenchmarkStreamTable(b *testing.B) {
+	b.Run("lsgi", func(b *testing.B) { benchRequest(b, benchHandler(b), "/stream?table=1", 10000) })
 }
 
 func BenchmarkHelloParallel(b *testing.B) {

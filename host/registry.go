@@ -293,7 +293,9 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 	if pl.static == nil && pl.dir == "." {
 		assets = nil
 	}
-	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger})
+	// Any change to the folder's files loads a new version, with a new
+	// toolkit cache (unsyncedLoad), so cached templates are never stale.
+	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger, Reloaded: true})
 	opts := luabridge.ProgramOptions{
 		FS:     modules,
 		Trust:  r.cfg.Trust,

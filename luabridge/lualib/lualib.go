@@ -62,6 +62,11 @@ type Options struct {
 	// Logger receives the errors that lsgi.middleware.errors catches.
 	// Nil means slog.Default().
 	Logger *slog.Logger
+	// Reloaded tells the toolkit that the host loads a new version of the
+	// app (with a new Shared) whenever a file in FS changes, as lsgi's
+	// plugin watcher does: parsed templates then never need checking
+	// against the files, which saves a stat per render.
+	Reloaded bool
 }
 
 // Shared is the Go-side state shared by every Lua state of one app version:
@@ -83,6 +88,7 @@ func NewShared(opts Options) *Shared {
 		s.logger = slog.Default()
 	}
 	s.templates.init()
+	s.templates.reloaded = opts.Reloaded
 	return s
 }
 

@@ -29,7 +29,8 @@ const racyWindow = 2 * time.Second
 
 // templateCache holds the parsed templates of one app version.
 type templateCache struct {
-	mu      sync.Mutex
+	reloaded bool // see templateEntry.stale
+	mu       sync.Mutex
 	entries map[string]*templateEntry
 	bufs    sync.Pool
 }
@@ -55,10 +56,16 @@ type fileStamp struct {
 	sum  [sha256.Size]byte
 }
 
-// stale reports whether any file of e changed since it was parsed.
-func (e *templateEntry) stale(fsys fs.FS) bool {
+// stale reports whether any file of e changed since it was parsed. With
+// reloaded set, the host replaces the whole app version (and this cache)
+// when a file changes, so a parsed template is never stale and renders need
+// not touch the file system.
+func (e *templateEntry) stale(fsys fs.FS, reloaded bool) bool {
 	if e.tmpl == nil {
 		return true
+	}
+	if reloaded {
+		return false
 	}
 	now := time.Now()
 	for i, name := range e.names {
@@ -125,7 +132,7 @@ func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, err
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stale(fsys) {
+	if e.stale(fsys, c.reloaded) {
 		e.tmpl = nil
 		if err := e.parse(fsys); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
