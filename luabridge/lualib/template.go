@@ -31,8 +31,8 @@ const racyWindow = 2 * time.Second
 type templateCache struct {
 	reloaded bool // see templateEntry.stale
 	mu       sync.Mutex
-	entries map[string]*templateEntry
-	bufs    sync.Pool
+	entries  map[string]*templateEntry
+	bufs     sync.Pool
 }
 
 func (c *templateCache) init() {
