@@ -37,6 +37,13 @@ func ServeCGI(h *Handler, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("host: read the CGI request: %w", err)
 	}
+	if r.RequestURI == "" {
+		// net/http/cgi parses REQUEST_URI into r.URL but keeps no raw copy.
+		r.RequestURI = os.Getenv("REQUEST_URI")
+		if r.RequestURI == "" {
+			r.RequestURI = r.URL.RequestURI()
+		}
+	}
 	// The path is what the CGI host says it is, not a re-parse of
 	// REQUEST_URI (which some hosts do not set).
 	r.URL.Path = os.Getenv("SCRIPT_NAME") + os.Getenv("PATH_INFO")

@@ -30,6 +30,10 @@ type fastCGIAdapter struct{ h *Handler }
 
 func (a *fastCGIAdapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env := fcgi.ProcessEnv(r)
+	if r.RequestURI == "" {
+		// net/http/fcgi parses REQUEST_URI into r.URL but keeps no raw copy.
+		r.RequestURI = r.URL.RequestURI()
+	}
 	if r.ContentLength > 0 && r.Header.Get("Content-Length") == "" {
 		// net/http/fcgi keeps CONTENT_LENGTH only in r.ContentLength, where
 		// an absent and an empty body both read 0.
