@@ -265,14 +265,22 @@ func (h *Handler) finish(resp *response, r *http.Request, pl *plugin, err error)
 	if resp.cut {
 		h.log.Warn("the app sent more than its Content-Length; the body was cut", "app", pl.name, "path", r.URL.Path, "content_length", resp.declared)
 	}
-	var appErr *luabridge.AppError
-	var clientErr *luabridge.ClientError
-	switch {
-	case err == nil:
+	if err == nil {
 		if resp.short() {
 			h.log.Warn("the app sent less than its Content-Length; closing the connection", "app", pl.name, "path", r.URL.Path,
 				"content_length", resp.declared, "sent", resp.written)
 		}
+		return
+	}
+	h.fail(resp, r, pl, err)
+}
+
+// fail answers a request whose app run ended in err. It is apart from
+// finish so that the success path allocates nothing for error matching.
+func (h *Handler) fail(resp *response, r *http.Request, pl *plugin, err error) {
+	var appErr *luabridge.AppError
+	var clientErr *luabridge.ClientError
+	switch {
 	case errors.As(err, &clientErr):
 		h.log.Debug("client went away", "app", pl.name, "path", r.URL.Path, "err", err)
 		// Nothing useful can reach the client; make sure net/http does not
