@@ -193,7 +193,7 @@ func nativeParseMultipart(L *lua.LState) int {
 		for k, v := range part.Header {
 			h[strings.ToLower(k)] = strings.Join(v, ", ")
 		}
-		files = append(files, file{name: name, filename: part.FileName(), ctype: part.Header.Get("Content-Type"), data: string(data), headers: h})
+		files = append(files, file{name: name, filename: baseName(part.FileName()), ctype: part.Header.Get("Content-Type"), data: string(data), headers: h})
 	}
 	pushMulti(L, func(add func(string, string)) {
 		for _, f := range fields {
@@ -328,4 +328,14 @@ func gzipFinish(L *lua.LState) int {
 func gzipClose(L *lua.LState) int {
 	checkGzip(L).release()
 	return 0
+}
+
+// baseName drops any folders from a client's file name. mime/multipart
+// strips only "/" on Unix, but browsers on Windows (and old IE) send
+// `C:\Users\ann\photo.png`.
+func baseName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
 }

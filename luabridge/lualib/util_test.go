@@ -180,3 +180,18 @@ func TestEscapeHTML(t *testing.T) {
 		}
 	}
 }
+
+func TestBaseName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"photo.png", "photo.png"},
+		{`C:\Users\ann\photo.png`, "photo.png"},
+		{"dir/sub/photo.png", "photo.png"},
+		{"", ""},
+		{`trailing\`, ""},
+	}
+	for _, tt := range tests {
+		if got := baseName(tt.in); got != tt.want {
+			t.Errorf("baseName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
