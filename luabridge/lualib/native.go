@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"slices"
 	"strings"
 	"sync"
 
@@ -123,6 +124,8 @@ func (s *Shared) nativeLog(L *lua.LState) int {
 		t.ForEach(func(k, v lua.LValue) {
 			attrs = append(attrs, slog.String(safeToString(L, k), safeToString(L, v)))
 		})
+		// Lua tables have no order; logs should read the same every time.
+		slices.SortFunc(attrs, func(a, b any) int { return strings.Compare(a.(slog.Attr).Key, b.(slog.Attr).Key) })
 	}
 	ctx := L.Context()
 	if ctx == nil {

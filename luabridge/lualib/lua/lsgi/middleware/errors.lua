@@ -69,8 +69,8 @@ local function respond(opts, environ, start_response, err, trace)
     return text
   end
   if opts.log then
-    native.log("error", "lsgi: app error", {
-      error = native.tostring(err),
+    native.log("error", "app error", {
+      err = native.tostring(err),
       traceback = trace or "",
       method = environ.REQUEST_METHOD or "",
       path = (environ.SCRIPT_NAME or "") .. (environ.PATH_INFO or ""),
