@@ -424,25 +424,18 @@ func (r *registry) unsyncedLoad(ctx context.Context, pl *plugin, force bool) {
 	pl.loads++
 	took := time.Since(start)
 	prev := pl.current.Load()
+	if err != nil && prev != nil && prev.pool != nil {
+		// Keep serving the version that works.
+		pl.failed.Store(&loadFailure{err: err, digest: digest})
+		r.cfg.Logger.Error("app reload failed; the previous version keeps serving", "app", pl.name,
+			"version", pl.loads, "serving", prev.n, "took", took.Round(time.Microsecond), "err", err.Error())
+		return
+	}
 	if err != nil {
-		if prev != nil && prev.pool != nil {
-			// Keep serving the version that works.
-			pl.failed.Store(&loadFailure{err: err, digest: digest})
-			r.cfg.Logger.Error("app reload failed; the previous version keeps serving", "app", pl.name,
-				"version", pl.loads, "serving", prev.n, "took", took.Round(time.Microsecond), "err", err.Error())
-			return
-		}
 		pl.current.Store(&version{n: pl.loads, err: err, digest: digest})
-		r.cfg.Logger.Error("app failed to load", "app", pl.name, "mount", mountName(pl), "version", pl.loads, "err", err.Error())
 	} else {
 		pl.current.Store(&version{n: pl.loads, pool: pool, digest: digest})
 		pl.failed.Store(nil)
-		if prev == nil {
-			r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mountName(pl), "file", r.fileName(pl),
-				"version", pl.loads, "took", took.Round(time.Microsecond))
-		} else {
-			r.cfg.Logger.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took.Round(time.Microsecond))
-		}
 	}
 	if prev != nil && prev.pool != nil {
 		r.unsyncedRetire(prev.pool)
@@ -454,6 +447,17 @@ func (r *registry) unsyncedLoad(ctx context.Context, pl *plugin, force bool) {
 		}
 		next[pl.prefix] = pl
 		r.mounts.Store(&next)
+	}
+	// Log only now, so that whoever waits for the line finds the app
+	// serving.
+	switch {
+	case err != nil:
+		r.cfg.Logger.Error("app failed to load", "app", pl.name, "mount", mountName(pl), "version", pl.loads, "err", err.Error())
+	case prev == nil:
+		r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mountName(pl), "file", r.fileName(pl),
+			"version", pl.loads, "took", took.Round(time.Microsecond))
+	default:
+		r.cfg.Logger.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took.Round(time.Microsecond))
 	}
 }
 
