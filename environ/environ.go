@@ -159,15 +159,17 @@ func Build(dst Vars, r *http.Request, scriptName string, gw *Gateway) (Vars, err
 	dst = append(dst, Var{"GATEWAY_INTERFACE", gatewayInterface})
 
 	// REMOTE_ADDR is the bare peer IP ("::1", not "[::1]"), RFC 3875 4.1.8.
-	// An address that does not split (a Unix socket) is passed whole.
+	// A Unix socket peer ("@", or "") has no address, and port 0 (what
+	// net/http/cgi makes of a missing REMOTE_PORT) is no port: both are
+	// left out rather than faked.
 	if host, rport, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		if host != "" {
 			dst = append(dst, Var{"REMOTE_ADDR", host})
 		}
-		if rport != "" {
+		if rport != "" && rport != "0" {
 			dst = append(dst, Var{"REMOTE_PORT", rport})
 		}
-	} else if r.RemoteAddr != "" {
+	} else if r.RemoteAddr != "" && r.RemoteAddr != "@" {
 		dst = append(dst, Var{"REMOTE_ADDR", r.RemoteAddr})
 	}
 

@@ -44,7 +44,9 @@ func ParseProxies(list []string) (Proxies, error) {
 	return p, nil
 }
 
-// Trusts reports whether the peer at remoteAddr ("ip:port") is trusted.
+// Trusts reports whether the peer at remoteAddr ("ip:port") is trusted. A
+// Unix socket peer ("@" or "") is a process on this machine, so it is
+// trusted exactly when loopback is.
 func (p Proxies) Trusts(remoteAddr string) bool {
 	if len(p.prefixes) == 0 {
 		return false
@@ -52,6 +54,9 @@ func (p Proxies) Trusts(remoteAddr string) bool {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
+	}
+	if host == "@" || host == "" {
+		host = "127.0.0.1"
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {

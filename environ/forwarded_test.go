@@ -33,6 +33,8 @@ func TestProxiesApply(t *testing.T) {
 		{"conflicting schemes", "127.0.0.1:1", map[string]string{"X-Forwarded-Proto": "https, http"}, nil, ErrConflictingProxyHeaders},
 		{"garbage address ignored", "127.0.0.1:1", map[string]string{"X-Forwarded-For": "not-an-ip"},
 			map[string]string{"REMOTE_ADDR": "127.0.0.1"}, nil},
+		{"Unix socket peer counts as loopback", "@", map[string]string{"X-Forwarded-For": "203.0.113.7"},
+			map[string]string{"REMOTE_ADDR": "203.0.113.7"}, nil},
 		{"hostile host ignored", "127.0.0.1:1", map[string]string{"X-Forwarded-Host": "a/b@c"},
 			map[string]string{"SERVER_NAME": "localhost"}, nil},
 	}

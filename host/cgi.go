@@ -118,13 +118,9 @@ func (w *cgiResponse) WriteHeader(code int) {
 		reason = http.StatusText(code)
 	}
 	fmt.Fprintf(w.out, "Status: %d %s\r\n", code, reason)
-	for name, values := range w.header {
-		if values == nil {
-			continue // a suppressed header, such as a nil Content-Type
-		}
-		for _, v := range values {
-			fmt.Fprintf(w.out, "%s: %s\r\n", name, v)
-		}
+	// A suppressed header (a nil Content-Type) is skipped by Write.
+	if err := w.header.Write(w.out); err != nil {
+		return
 	}
 	w.out.WriteString("\r\n")
 }

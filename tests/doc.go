@@ -8,6 +8,7 @@
 // (stdout and stderr) is collected line by line; tests wait for log lines
 // with a bound, never with a fixed sleep.
 //
-// The tests import nothing from the project: the binary's command line,
-// its log lines and HTTP are the whole interface.
+// The tests drive the binary through its command line, its log lines and
+// HTTP. Only the conformance tests also import host and host/lsgitest, to
+// run the same apps in process beside the real transports.
 package tests

@@ -34,16 +34,25 @@ func call(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: lsgi call [flags] FILE [PATH]\n\nRun the LSGI app in FILE once, in process, for PATH (default /), and print the response.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	// Flags may come before or after FILE and PATH, as in curl.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
+	if len(positional) < 1 || len(positional) > 2 {
 		fs.Usage()
 		return 2
 	}
-	target := "/"
-	if fs.NArg() == 2 {
-		target = fs.Arg(1)
+	file, target := positional[0], "/"
+	if len(positional) == 2 {
+		target = positional[1]
 	}
 	if !strings.HasPrefix(target, "/") {
 		target = "/" + target
@@ -51,7 +60,7 @@ func call(args []string, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := host.New(host.Config{
 		NoPlugins: true,
-		Apps:      []host.App{{Mount: "/", File: fs.Arg(0)}},
+		Apps:      []host.App{{Mount: "/", File: file}},
 		Trust:     *trust,
 		States:    1,
 		Logger:    logger,

@@ -27,7 +27,8 @@ func runCGI(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// A CGI host puts stderr in its error log: only say what needs saying.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := host.New(host.Config{
 		NoPlugins: true,
 		Apps:      []host.App{{Mount: "/", File: fs.Arg(0)}},
