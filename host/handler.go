@@ -212,10 +212,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	err = st.Serve(ctx, &req, resp)
 	v.pool.Put(st)
-	if resp.rc != nil {
-		// Deadlines outlive the request on a kept-alive connection.
-		_ = resp.rc.SetWriteDeadline(time.Time{})
-	}
+	resp.disarm()
 	h.finish(resp, r, pl, err)
 }
 

@@ -24,11 +24,13 @@ type response struct {
 	declared int64 // Content-Length the response declared, -1 when none
 	written  int64 // body bytes sent
 	noBody   bool
-	dropped  bool // a 204 or 304 for which the app produced a body
-	cut      bool // the app produced more than its Content-Length
-	flushed  bool // something was flushed to the client
-	aborted  bool // the client left before any response
-	deadline time.Time
+	dropped  bool      // a 204 or 304 for which the app produced a body
+	cut      bool      // the app produced more than its Content-Length
+	flushed  bool      // something was flushed to the client
+	aborted  bool      // the client left before any response
+	deadline time.Time // the request's; see armWriteDeadline
+
+	deadlineArmed bool
 }
 
 // reasonSetter is a ResponseWriter that can send the app's own reason
@@ -57,10 +59,6 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 	case r.isHead:
 		r.noBody = true
 	}
-	if !r.deadline.IsZero() {
-		// A client that stops reading must not pin a Lua state forever.
-		_ = r.controller().SetWriteDeadline(r.deadline)
-	}
 	r.status = status
 	if rw, ok := r.w.(reasonSetter); ok {
 		rw.SetReason(reason)
@@ -80,6 +78,9 @@ func (r *response) Write(chunk string, flush bool) error {
 			chunk = chunk[:left]
 			r.cut = true
 		}
+	}
+	if r.written+int64(len(chunk)) > smallResponse {
+		r.armWriteDeadline()
 	}
 	n, err := io.WriteString(r.w, chunk)
 	r.written += int64(n)
@@ -104,7 +105,34 @@ func (r *response) Write(chunk string, flush bool) error {
 	return r.flush()
 }
 
+// smallResponse is how much net/http buffers before it writes to the
+// connection (bufferBeforeChunkingSize): a response under it cannot block
+// while the app runs.
+const smallResponse = 2048
+
+// armWriteDeadline bounds the writes of this request by its deadline, so
+// that a client that stops reading cannot pin a Lua state. It is armed
+// only once a write can reach the socket while the app runs: small
+// responses go out after the state is back in its pool and need no
+// deadline (nor its two system calls).
+func (r *response) armWriteDeadline() {
+	if r.deadlineArmed || r.deadline.IsZero() {
+		return
+	}
+	r.deadlineArmed = true
+	_ = r.controller().SetWriteDeadline(r.deadline)
+}
+
+// disarm lifts the write deadline, which would otherwise outlive the
+// request on a kept-alive connection.
+func (r *response) disarm() {
+	if r.deadlineArmed {
+		_ = r.rc.SetWriteDeadline(time.Time{})
+	}
+}
+
 func (r *response) flush() error {
+	r.armWriteDeadline()
 	r.flushed = true
 	if err := r.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err

@@ -106,8 +106,8 @@ type exchange struct {
 	log *slog.Logger
 
 	startFn, writeFn *lua.LFunction
-	input            *inputStream
-	errors           *errorStream
+	input            inputStream // lsgi.input
+	errors           errorStream // lsgi.errors
 
 	called        bool // start_response was called (even if it raised)
 	valid         bool // and its last call succeeded
@@ -138,14 +138,14 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 		ctx:           ctx,
 		log:           s.prog.opts.Logger,
 		contentLength: -1,
-		input:         &inputStream{r: req.Body},
+		input:         inputStream{r: req.Body},
 	}
 	if req.Body == nil {
 		x.input.r = http.NoBody
 	}
 	method, _ := req.Vars.Get("REQUEST_METHOD")
 	uri, _ := req.Vars.Get("REQUEST_URI")
-	x.errors = &errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri}
+	x.errors = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri}
 	x.startFn = L.NewFunction(x.startResponse)
 	x.writeFn = L.NewFunction(x.write)
 
@@ -165,7 +165,7 @@ func (x *exchange) environ(req *Request) *lua.LTable {
 	L := x.s.L
 	env := newEnvironBuilder(L, len(req.Vars)+8)
 	for _, v := range req.Vars {
-		env.set(v.Name, lua.LString(v.Value))
+		env.set(v.Name, x.s.envValue(v.Name, v.Value))
 	}
 	version := L.CreateTable(2, 0)
 	version.RawSetInt(1, lua.LNumber(1))
@@ -173,12 +173,12 @@ func (x *exchange) environ(req *Request) *lua.LTable {
 	env.set("lsgi.version", version)
 
 	input := L.NewUserData()
-	input.Value = x.input
+	input.Value = &x.input
 	input.Metatable = x.s.inputMeta
 	env.set("lsgi.input", input)
 
 	errs := L.NewUserData()
-	errs.Value = x.errors
+	errs.Value = &x.errors
 	errs.Metatable = x.s.errorsMeta
 	env.set("lsgi.errors", errs)
 

@@ -32,7 +32,8 @@ type State struct {
 	// discards it instead of reusing it.
 	broken bool
 
-	headers []headerField // scratch space reused by each request
+	headers []headerField         // scratch space reused by each request
+	boxed   map[string]lua.LValue // see envValue
 }
 
 // initTimeout bounds how long an app's main chunk may run when a state is

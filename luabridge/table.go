@@ -119,3 +119,41 @@ func (b tableBuilder) finish() *lua.LTable {
 	}
 	return b.t
 }
+
+// Many environ values repeat from request to request (the method, the
+// protocol, the server's name and port, the client's address, common
+// header values), and turning a Go string into a Lua value allocates. A
+// state keeps the boxed values of such variables, up to a bound, so that a
+// repeated value costs a map lookup instead. Variables whose values are
+// mostly new each time (ports, paths, queries, cookies) are not kept: they
+// would only fill the cache.
+const (
+	boxMaxLen     = 64
+	boxMaxEntries = 256
+)
+
+var repeatingVars = map[string]bool{
+	"REQUEST_METHOD": true, "SCRIPT_NAME": true, "SERVER_NAME": true, "SERVER_PORT": true,
+	"SERVER_PROTOCOL": true, "SERVER_SOFTWARE": true, "GATEWAY_INTERFACE": true, "REMOTE_ADDR": true,
+	"CONTENT_TYPE": true, "HTTPS": true, "lsgi.url_scheme": true,
+	"HTTP_HOST": true, "HTTP_USER_AGENT": true, "HTTP_ACCEPT": true, "HTTP_ACCEPT_ENCODING": true,
+	"HTTP_ACCEPT_LANGUAGE": true, "HTTP_CONNECTION": true, "HTTP_CACHE_CONTROL": true,
+}
+
+// envValue returns the Lua value of environ variable name.
+func (s *State) envValue(name, v string) lua.LValue {
+	if len(v) > boxMaxLen || !repeatingVars[name] {
+		return lua.LString(v)
+	}
+	if lv, ok := s.boxed[v]; ok {
+		return lv
+	}
+	lv := lua.LValue(lua.LString(v))
+	if len(s.boxed) < boxMaxEntries {
+		if s.boxed == nil {
+			s.boxed = make(map[string]lua.LValue, boxMaxEntries)
+		}
+		s.boxed[v] = lv
+	}
+	return lv
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +57,14 @@ func serve(args []string, stderr io.Writer) int {
 	dir := "plugins"
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
+	}
+
+	// Each request allocates a few kilobytes over a small live heap, so the
+	// default GOGC=100 collects very often; 400 costs little memory (a few
+	// times that small heap) and about a tenth of a hello-world's CPU
+	// (docs/PERFORMANCE.md). GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 
 	var level slog.Level
