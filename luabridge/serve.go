@@ -73,7 +73,7 @@ type AppError struct {
 }
 
 func (e *AppError) Error() string {
-	return fmt.Sprintf("app %s: %v", e.App, e.Err)
+	return fmt.Sprintf("luabridge: app %s: %v", e.App, e.Err)
 }
 
 func (e *AppError) Unwrap() error { return e.Err }
@@ -91,7 +91,7 @@ func (e *AppError) Traceback() string {
 // app's fault and needs no error response.
 type ClientError struct{ Err error }
 
-func (e *ClientError) Error() string { return "client gone: " + e.Err.Error() }
+func (e *ClientError) Error() string { return "luabridge: client gone: " + e.Err.Error() }
 func (e *ClientError) Unwrap() error { return e.Err }
 
 // closeTimeout bounds result:close(), which runs under a fresh context even
