@@ -60,14 +60,14 @@ type ProgramOptions struct {
 // SyntaxError reports Lua source that does not compile.
 type SyntaxError struct {
 	File    string // chunk name, usually the file's path
-	Line    int    // 1-based; 0 when the error is at the end of the file
-	Column  int
+	Line    int    // 1-based
+	Column  int    // 1-based; 0 when the error is at the end of the file
 	Message string
 }
 
 func (e *SyntaxError) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: at end of file: %s", e.File, e.Message)
+	if e.Column == 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
 }
@@ -80,21 +80,21 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		var perr *parse.Error
 		if errors.As(err, &perr) {
-			line := perr.Pos.Line
-			if line == parse.EOF {
-				line = 0
+			if perr.Pos.Line == parse.EOF {
+				// The file ended too early: point at its last line.
+				return nil, &SyntaxError{File: chunk, Line: lineCount(src), Message: "unexpected end of file: " + perr.Message}
 			}
 			msg := perr.Message
-			if perr.Token != "" && line != 0 {
+			if perr.Token != "" {
 				msg = fmt.Sprintf("near '%s': %s", perr.Token, perr.Message)
 			}
-			return nil, &SyntaxError{File: chunk, Line: line, Column: perr.Pos.Column, Message: msg}
+			return nil, &SyntaxError{File: chunk, Line: perr.Pos.Line, Column: perr.Pos.Column, Message: msg}
 		}
-		return nil, &SyntaxError{File: chunk, Message: strings.TrimSpace(err.Error())}
+		return nil, &SyntaxError{File: chunk, Line: 1, Message: strings.TrimSpace(err.Error())}
 	}
 	proto, err := lua.Compile(tree, chunk)
 	if err != nil {
-		return nil, &SyntaxError{File: chunk, Message: strings.TrimSpace(err.Error())}
+		return nil, &SyntaxError{File: chunk, Line: 1, Message: strings.TrimSpace(err.Error())}
 	}
 	return proto, nil
 }
@@ -109,11 +109,7 @@ func NewProgram(name, chunk string, src []byte, opts ProgramOptions) (*Program, 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	lines := bytes.Count(src, []byte("\n"))
-	if len(src) > 0 && src[len(src)-1] != '\n' {
-		lines++
-	}
-	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, lines: max(lines, 1), modules: map[string]*lua.FunctionProto{}}, nil
+	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, lines: lineCount(src), modules: map[string]*lua.FunctionProto{}}, nil
 }
 
 // Name returns the app's name, as given to [NewProgram].
@@ -221,4 +217,14 @@ func PreloadModules(modules map[string]Loader) func(L *lua.LState) error {
 		}
 		return nil
 	}
+}
+
+// lineCount returns the number of the last line of src (1 for an empty
+// file).
+func lineCount(src []byte) int {
+	n := bytes.Count(src, []byte("\n"))
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		n++
+	}
+	return max(n, 1)
 }

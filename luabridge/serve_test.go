@@ -628,3 +628,11 @@ func BenchmarkEnvironTable(b *testing.B) {
 		}
 	})
 }
+
+func TestSyntaxErrorAtEndOfFile(t *testing.T) {
+	_, err := Compile("t.lua", []byte("return function()\n  local x = 1\n"))
+	var serr *SyntaxError
+	if !errors.As(err, &serr) || serr.Line != 2 || !strings.HasPrefix(err.Error(), "t.lua:2: unexpected end of file") {
+		t.Errorf("error = %v, want it at t.lua:2", err)
+	}
+}
