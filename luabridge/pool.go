@@ -56,9 +56,6 @@ func NewPool(ctx context.Context, prog *Program, size int) (*Pool, error) {
 	return p, nil
 }
 
-// Program returns the program whose states the pool holds.
-func (p *Pool) Program() *Program { return p.prog }
-
 // Live returns the number of Lua states the pool has open now.
 func (p *Pool) Live() int { return int(p.live.Load()) }
 

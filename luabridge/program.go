@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,26 +109,6 @@ func NewProgram(name, chunk string, src []byte, opts ProgramOptions) (*Program, 
 		opts.Logger = slog.Default()
 	}
 	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, lines: lineCount(src), modules: map[string]*lua.FunctionProto{}}, nil
-}
-
-// Name returns the app's name, as given to [NewProgram].
-func (p *Program) Name() string { return p.name }
-
-// Chunk returns the name of the main chunk (usually its file path).
-func (p *Program) Chunk() string { return p.chunk }
-
-// Modules returns the paths, within the app's folder, of every module and
-// file a state of this program has loaded so far, sorted. A reloader
-// watches them.
-func (p *Program) Modules() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]string, 0, len(p.modules))
-	for name := range p.modules {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // compileFile returns the compiled chunk of the file at name in the app's
