@@ -72,7 +72,7 @@ echo "| workload | lsgi req/s | net/http req/s | lsgi / net/http |"
 echo "|---|---:|---:|---:|"
 for w in $WORKLOADS; do
   l=$(median "${runs["lsgi $w"]}") g=$(median "${runs["ref $w"]}")
-  printf '| `%s` | %s | %s | %.2f |\n' "$w" "$l" "$g" "$(echo "$l / $g" | bc -l)"
+  awk -v w="$w" -v l="$l" -v g="$g" 'BEGIN { printf "| `%s` | %s | %s | %.2f |\n", w, l, g, l / g }'
 done
 echo
 echo "median of $REPEATS runs of $DURATION, $CONNS connections, $(nproc) CPUs, pinned=$([ -n "$server_cpu" ] && echo yes || echo no), $(go version | cut -d' ' -f3)"
