@@ -73,15 +73,14 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 	return s, nil
 }
 
-// openLibs opens the standard library (the safe subset unless the program
-// is trusted) and installs the host's replacements for print, require's file
-// loader, dofile and loadfile.
-func (s *State) openLibs() error {
-	L := s.L
-	libs := []struct {
-		name string
-		open lua.LGFunction
-	}{
+// lib is one library of the Lua standard library.
+type lib struct {
+	name string
+	open lua.LGFunction
+}
+
+var (
+	safeLibs = []lib{
 		{lua.BaseLibName, lua.OpenBase},
 		{lua.LoadLibName, lua.OpenPackage},
 		{lua.TabLibName, lua.OpenTable},
@@ -90,32 +89,52 @@ func (s *State) openLibs() error {
 		{lua.CoroutineLibName, lua.OpenCoroutine},
 		{lua.OsLibName, lua.OpenOs},
 	}
-	if s.prog.opts.Trust {
-		libs = append(libs,
-			struct {
-				name string
-				open lua.LGFunction
-			}{lua.IoLibName, lua.OpenIo},
-			struct {
-				name string
-				open lua.LGFunction
-			}{lua.DebugLibName, lua.OpenDebug})
+	trustedLibs = []lib{{lua.IoLibName, lua.OpenIo}, {lua.DebugLibName, lua.OpenDebug}}
+)
+
+// OpenLibs opens the standard library in a state made with SkipOpenLibs:
+// with trust, all of it; otherwise the safe subset apps get (base,
+// package, table, string, math, coroutine, and os.time, os.clock, os.date
+// and os.difftime), with package.path emptied so that require finds only
+// preloaded modules. A host still has to decide what dofile, loadfile and
+// print do; the bridge's own states limit them to the app's folder and the
+// log.
+func OpenLibs(L *lua.LState, trust bool) error {
+	libs := safeLibs
+	if trust {
+		libs = append(append([]lib{}, safeLibs...), trustedLibs...)
 	}
 	for _, lib := range libs {
 		if err := L.CallByParam(lua.P{Fn: L.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name)); err != nil {
-			return fmt.Errorf("open %s: %w", lib.name, err)
+			return fmt.Errorf("luabridge: open %s: %w", lib.name, err)
 		}
 	}
+	if trust {
+		return nil
+	}
+	// Keep only the clock and date functions of os.
+	full := L.GetGlobal(lua.OsLibName).(*lua.LTable)
+	safe := L.CreateTable(0, len(safeOS))
+	for _, name := range safeOS {
+		safe.RawSetString(name, full.RawGetString(name))
+	}
+	L.SetGlobal(lua.OsLibName, safe)
+	L.SetField(L.GetField(L.Get(lua.RegistryIndex), "_LOADED"), lua.OsLibName, safe)
+	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
+	pkg.RawSetString("path", lua.LString(""))
+	pkg.RawSetString("loadlib", lua.LNil)
+	L.SetGlobal("dofile", lua.LNil)
+	L.SetGlobal("loadfile", lua.LNil)
+	return nil
+}
 
-	if !s.prog.opts.Trust {
-		// Keep only the clock and date functions of os.
-		full := L.GetGlobal(lua.OsLibName).(*lua.LTable)
-		safe := L.CreateTable(0, len(safeOS))
-		for _, name := range safeOS {
-			safe.RawSetString(name, full.RawGetString(name))
-		}
-		L.SetGlobal(lua.OsLibName, safe)
-		L.SetField(L.GetField(L.Get(lua.RegistryIndex), "_LOADED"), lua.OsLibName, safe)
+// openLibs opens the standard library (the safe subset unless the program
+// is trusted) and installs the host's replacements for print, require's file
+// loader, dofile and loadfile.
+func (s *State) openLibs() error {
+	L := s.L
+	if err := OpenLibs(L, s.prog.opts.Trust); err != nil {
+		return err
 	}
 
 	L.SetGlobal("print", L.NewFunction(s.luaPrint))
@@ -130,9 +149,6 @@ func (s *State) openLibs() error {
 	loaders.RawSetInt(2, L.NewFunction(s.loadModule))
 	if s.prog.opts.Trust {
 		loaders.RawSetInt(3, fileLoader)
-	} else {
-		pkg.RawSetString("path", lua.LString(""))
-		pkg.RawSetString("loadlib", lua.LNil)
 	}
 
 	s.resume = L.GetField(L.GetGlobal(lua.CoroutineLibName), "resume").(*lua.LFunction)

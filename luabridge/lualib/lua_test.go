@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -22,32 +23,9 @@ import (
 func newSafeState(t testing.TB) *lua.LState {
 	t.Helper()
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
-	for _, lib := range []struct {
-		name string
-		open lua.LGFunction
-	}{
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.LoadLibName, lua.OpenPackage},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-		{lua.OsLibName, lua.OpenOs},
-	} {
-		if err := L.CallByParam(lua.P{Fn: L.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name)); err != nil {
-			t.Fatalf("open %s: %v", lib.name, err)
-		}
+	if err := luabridge.OpenLibs(L, false); err != nil {
+		t.Fatal(err)
 	}
-	full := L.GetGlobal(lua.OsLibName).(*lua.LTable)
-	safe := L.NewTable()
-	for _, name := range []string{"time", "clock", "date", "difftime"} {
-		safe.RawSetString(name, full.RawGetString(name))
-	}
-	L.SetGlobal(lua.OsLibName, safe)
-	L.SetGlobal("dofile", lua.LNil)
-	L.SetGlobal("loadfile", lua.LNil)
-	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
-	pkg.RawSetString("path", lua.LString(""))
 	t.Cleanup(L.Close)
 	return L
 }
