@@ -25,3 +25,21 @@ func transportOf(r *http.Request) *transport {
 	t, _ := r.Context().Value(transportKey{}).(*transport)
 	return t
 }
+
+// ServeAborting serves r with h and reports whether h aborted the response
+// with http.ErrAbortHandler, as the host does for an app error after the
+// headers went out. A server answers that by cutting the connection; in
+// process (a recorder, a test, lsgi call) there is none to cut, so the
+// caller learns of it from the result. Other panics go on up.
+func ServeAborting(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			aborted = true
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return false
+}

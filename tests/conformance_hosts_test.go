@@ -351,24 +351,9 @@ func startGoAPIHost(t *testing.T, apps *confApps) confDo {
 	return func(t *testing.T, r confRequest) confResponse {
 		t.Helper()
 		rec := httptest.NewRecorder()
-		aborted := serveAborting(h, rec, clientRequest(r, "/"+r.app+r.rest))
+		aborted := host.ServeAborting(h, rec, clientRequest(r, "/"+r.app+r.rest))
 		return recorded(rec, aborted)
 	}
-}
-
-// serveAborting serves r and reports whether the handler aborted the
-// response (net/http would have cut the connection).
-func serveAborting(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v != http.ErrAbortHandler {
-				panic(v)
-			}
-			aborted = true
-		}
-	}()
-	h.ServeHTTP(w, r)
-	return false
 }
 
 // startEmbedHost runs the examples/embed program, which serves a plugins

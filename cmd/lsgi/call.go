@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strconv"
@@ -92,7 +91,7 @@ func call(args []string, stdout, stderr io.Writer) int {
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	rec := httptest.NewRecorder()
-	aborted := serveRecover(h, rec, req)
+	aborted := host.ServeAborting(h, rec, req)
 	res := rec.Result()
 	fmt.Fprintf(stdout, "%s %s\n", res.Proto, res.Status)
 	names := make([]string, 0, len(res.Header))
@@ -112,19 +111,4 @@ func call(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// serveRecover runs the request and reports whether the handler aborted
-// the response (net/http would have cut the connection).
-func serveRecover(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v != http.ErrAbortHandler {
-				panic(v)
-			}
-			aborted = true
-		}
-	}()
-	h.ServeHTTP(w, r)
-	return false
 }

@@ -77,17 +77,7 @@ type Result struct {
 func (a *App) Do(r *http.Request) *Result {
 	a.tb.Helper()
 	res := &Result{ResponseRecorder: httptest.NewRecorder()}
-	func() {
-		defer func() {
-			if v := recover(); v != nil {
-				if v != http.ErrAbortHandler {
-					panic(v)
-				}
-				res.Aborted = true
-			}
-		}()
-		a.h.ServeHTTP(res, r)
-	}()
+	res.Aborted = host.ServeAborting(a.h, res, r)
 	return res
 }
 
