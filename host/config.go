@@ -10,6 +10,7 @@ import (
 
 	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
+	"github.com/lsgi/lsgi/luabridge/lualib"
 )
 
 // Version is the version of LSGI this host implements and ships.
@@ -106,6 +107,12 @@ type Config struct {
 	// Python's wsgiref.validate does.
 	Validate bool
 
+	// Services are the resources behind the toolkit's data modules,
+	// shared by every app and kept across reloads. Nil means a fresh
+	// zero Services owned by nobody; whoever creates one closes it after
+	// the handler.
+	Services *lualib.Services
+
 	// AccessLog, if set, receives one line per request in the common log
 	// format followed by the duration in seconds.
 	AccessLog io.Writer
@@ -129,6 +136,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Services == nil {
+		c.Services = &lualib.Services{}
 	}
 	return c
 }

@@ -295,7 +295,8 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 	}
 	// Any change to the folder's files loads a new version, with a new
 	// toolkit cache (unsyncedLoad), so cached templates are never stale.
-	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger, Reloaded: true})
+	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger, Reloaded: true,
+		App: pl.name, Services: r.cfg.Services})
 	opts := luabridge.ProgramOptions{
 		FS:     modules,
 		Trust:  r.cfg.Trust,

@@ -62,6 +62,12 @@ type Options struct {
 	// Logger receives the errors that lsgi.middleware.errors catches.
 	// Nil means slog.Default().
 	Logger *slog.Logger
+	// App is the app's name (its mount name, "index" for the root app):
+	// the data modules keep each app's data apart by it.
+	App string
+	// Services are the host's shared resources for the data modules; nil
+	// means none (a Services zero value).
+	Services *Services
 	// Reloaded tells the toolkit that the host loads a new version of the
 	// app (with a new Shared) whenever a file in FS changes, as lsgi's
 	// plugin watcher does: parsed templates then never need checking
