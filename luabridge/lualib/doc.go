@@ -21,7 +21,8 @@
 //     function taking an app and returning an app.
 //   - lsgi.validator: a lint middleware in the spirit of wsgiref.validate.
 //   - lsgi.template: Go html/template rendering with data from Lua tables.
-//   - json: JSON encoding and decoding with a json.null sentinel.
+//   - lsgi.json (also "json", unless the app has a json.lua of its own):
+//     JSON encoding and decoding with a json.null sentinel.
 //   - lsgi.html: HTML escaping.
 //   - lsgi.util: URL, query string, cookie and path helpers in the manner
 //     of wsgiref.util.
