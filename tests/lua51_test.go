@@ -190,11 +190,12 @@ var officialTests = []struct {
 	{"strings.lua", ""},
 	{"sort.lua", ""},
 	{"math.lua", ""},
-	{"nextvar.lua", ""},
+	{"nextvar.lua", "a numeric for loop with string bounds (for i = \"10\", \"1\", \"-2\") raises in gopher-lua's VM"},
 }
 
-// timings masks the timings sort.lua prints.
-var timings = regexp.MustCompile(`\d+\.\d+ sec`)
+// timings masks what sort.lua prints that changes from run to run: its
+// timings, and the number of comparisons a sort of random numbers made.
+var timings = regexp.MustCompile(`\d+\.\d+ sec|\d+ comparisons`)
 
 func TestLua51OfficialSuite(t *testing.T) {
 	lua51 := lookLua51(t)
@@ -209,8 +210,8 @@ func TestLua51OfficialSuite(t *testing.T) {
 			t.Parallel()
 			c := lua51Case{name: ot.name, path: filepath.Join(suite, ot.name), trust: true}
 			work := lua51Dir(t, c)
-			want := timings.ReplaceAllString(runReference(t, lua51, work, c), "N sec")
-			got := timings.ReplaceAllString(runLSGI(t, work, c), "N sec")
+			want := timings.ReplaceAllString(runReference(t, lua51, work, c), "N")
+			got := timings.ReplaceAllString(runLSGI(t, work, c), "N")
 			diffs := compareOutputs(want, got)
 			switch {
 			case ot.fails == "" && len(diffs) > 0:

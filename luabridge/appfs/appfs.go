@@ -80,7 +80,7 @@ func Resolve(fsys fs.FS, dir, name string) (string, error) {
 func ReadFile(fsys fs.FS, name string) ([]byte, error) {
 	real, err := Resolve(fsys, ".", name)
 	if err != nil {
-		return nil, err
+		return nil, ownError(fsys, name, err)
 	}
 	return fs.ReadFile(fsys, real)
 }
@@ -90,9 +90,20 @@ func ReadFile(fsys fs.FS, name string) ([]byte, error) {
 func Stat(fsys fs.FS, name string) (fs.FileInfo, error) {
 	real, err := Resolve(fsys, ".", name)
 	if err != nil {
-		return nil, err
+		return nil, ownError(fsys, name, err)
 	}
 	return fs.Stat(fsys, real)
+}
+
+// ownError reports a missing file with the error the file system gives
+// for name itself, rather than the Lstat error of one of its segments.
+func ownError(fsys fs.FS, name string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, ferr := fs.Stat(fsys, name); ferr != nil {
+			return ferr
+		}
+	}
+	return err
 }
 
 // Join joins a folder and a relative path that are both valid fs paths.
