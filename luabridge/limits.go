@@ -24,7 +24,7 @@ type Limits struct {
 	// MaxDataNodes bounds the values one conversion visits (json.encode,
 	// json.decode, lsgi.template data): a table shared at every level
 	// counts each time it is reached. Name "data-nodes"; default
-	// 10,000,000.
+	// 1,000,000.
 	MaxDataNodes int64
 
 	// MaxDataDepth bounds the nesting of the values json.encode,
@@ -36,7 +36,7 @@ type Limits struct {
 // Default values of [Limits].
 const (
 	DefaultMaxStringBytes = 64 << 20
-	DefaultMaxDataNodes   = 10_000_000
+	DefaultMaxDataNodes   = 1_000_000
 	DefaultMaxDataDepth   = 1000
 )
 
