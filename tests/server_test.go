@@ -53,6 +53,13 @@ func startServer(t *testing.T, suite string, flags ...string) *server {
 // the copy: files that a checkout might not keep, such as editor leftovers.
 func startServerFiles(t *testing.T, suite string, files map[string]string, flags ...string) *server {
 	t.Helper()
+	return startServerUnder(t, nil, nil, suite, files, flags...)
+}
+
+// startServerUnder is startServerFiles with the binary run through a
+// wrapper command (prlimit, say) and with extra environment variables.
+func startServerUnder(t *testing.T, wrapper, env []string, suite string, files map[string]string, flags ...string) *server {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "plugins")
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", suite))); err != nil {
 		t.Fatalf("copy fixtures %s: %v", suite, err)
@@ -77,11 +84,13 @@ func startServerFiles(t *testing.T, suite string, files map[string]string, flags
 	}
 	stdout := &lineWriter{buf: s.log}
 	stderr := &lineWriter{buf: s.log}
-	s.cmd = exec.Command(binPath, args...)
+	argv := append(append(append([]string{}, wrapper...), binPath), args...)
+	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Dir = filepath.Dir(dir)
+	s.cmd.Env = append(os.Environ(), env...)
 	if os.Getenv("GORACE") == "" {
 		// A -race binary sleeps a second at exit unless told otherwise.
-		s.cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		s.cmd.Env = append(s.cmd.Env, "GORACE=atexit_sleep_ms=0")
 	}
 	s.cmd.Stdout = stdout
 	s.cmd.Stderr = stderr
