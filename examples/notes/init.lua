@@ -32,7 +32,7 @@ local errors = require "lsgi.middleware.errors"
 local static = require "lsgi.middleware.static"
 local gzip = require "lsgi.middleware.gzip"
 local util = require "lsgi.util"
-local json = require "json"
+local json = require "lsgi.json"
 
 local MAX_NOTES = 500 -- the oldest note goes when a new one would pass this
 local MAX_TEXT = 2000 -- bytes of note text

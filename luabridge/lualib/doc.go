@@ -37,7 +37,9 @@
 // The host calls [NewShared] once per app version, [Shared.Preload] once per
 // Lua state of that version, and [Validate] to wrap an app in lsgi.validator
 // under `lsgi serve --dev`. The Lua states are opened with the safe standard
-// library only (no io, no debug, a part of os); no module here needs more.
+// library only (luabridge.OpenLibs); no module here needs more. The
+// functions that build strings or convert data are bounded by the
+// luabridge.Limits of [Options].
 //
 // # Thread safety
 //
