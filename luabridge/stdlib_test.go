@@ -319,3 +319,39 @@ func TestDebugInfoAndTraceback(t *testing.T) {
 		t.Errorf("traceback = %q", tb)
 	}
 }
+
+// TestBoundsInMainChunkAndClose checks that the limits hold in a plugin's
+// main chunk and in result:close() too, which run outside a request's
+// Lua call.
+func TestBoundsInMainChunkAndClose(t *testing.T) {
+	prog, err := NewProgram("t", "t.lua", []byte(`local s = string.rep("x", 2^40) return function() end`), ProgramOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = NewPool(context.Background(), prog, 1)
+	if err == nil || !strings.Contains(err.Error(), "string-bytes limit") {
+		t.Errorf("main chunk: error = %v, want the string-bytes limit", err)
+	}
+	logs := &logBuffer{}
+	pool, _ := newTestPoolOpts(t, `return function(e, sr)
+		sr("200 OK", {})
+		return {"body", close = function()
+			local t = {} for i = 1, 100 do t[i] = string.rep("x", 2^20) end
+			CLOSED = table.concat(t)
+		end}
+	end`, ProgramOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	st, _ := pool.Get(context.Background(), time.Second)
+	defer pool.Put(st)
+	rec := newRecorder()
+	st.Serve(context.Background(), &Request{Vars: testVars("GET", "/")}, rec)
+	if rec.body() != "body" {
+		t.Errorf("body = %q", rec.body())
+	}
+	if st.L.GetGlobal("CLOSED") != lua.LNil || !strings.Contains(logs.String(), "table.concat: the joined string exceeds the string-bytes limit") {
+		t.Errorf("close() was not stopped by the limit:\n%s", logs.String())
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
