@@ -241,6 +241,15 @@ function T.errors()
   check.eq(res.code, 500)
 end
 
+function T.used_after_start_response()
+  local res = fake.request(session(function(environ, start_response)
+    start_response("200 OK", { { "Content-Type", "text/plain" } })
+    return { session.csrf_token(environ) }
+  end), { path = "/" })
+  check.contains(tostring(res.error), "the session was first used after start_response")
+  check.eq(res.code, 500)
+end
+
 function T.other_dictionary_and_options()
   local d = shared.global.everyone
   local a = session(routes, { dict = d, cookie = "sid", ttl = 60, max_age = 3600, same_site = "Strict", path = "/" })

@@ -19,7 +19,10 @@
 --                     closes; the session's idle ttl applies either way)
 --   local s = session.get(environ)       the request's session
 --     s.data                 a table of JSON values, loaded on first use and
---                            saved when the app calls start_response
+--                            saved when the app calls start_response (which
+--                            sends the cookie): use the session before it;
+--                            a first use after it raises, a change after it
+--                            is not saved
 --     s:get(k), s:set(k, v)  the same, one key at a time
 --     s.id                   the session id (nil until the session is saved)
 --     s:regenerate()         a new id for the same data (do it at login)
@@ -76,6 +79,10 @@ end
 
 local function load(st)
   if st.loaded then return end
+  if st.started then
+    error("lsgi.session: the session was first used after start_response: use it before calling " ..
+      "start_response, which sends its cookie", 4)
+  end
   st.loaded = true
   st.data = {}
   local value = util.parse_cookies(st.environ.HTTP_COOKIE)[st.opts.cookie]
@@ -208,6 +215,7 @@ function M.wrap(app, opts)
     local st = { environ = environ, opts = o }
     environ[ENV_KEY] = setmetatable({ _st = st }, session_mt)
     local function session_start_response(status, headers, exc_info)
+      st.started = true
       if st.loaded and not st.finished and type(headers) == "table" then
         st.finished = true
         local set_cookie = finish(st)
