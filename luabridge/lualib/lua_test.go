@@ -123,8 +123,8 @@ func newFixture(t testing.TB, dev bool) *fixture {
 	services := &Services{
 		Shared:      dict.NewMemory(dict.Options{Now: clock.Now}),
 		DataDir:     filepath.Join(root, "data"),
-		Env:         map[string]string{"LSGI_TEST_NAME": "ann", "LSGI_TEST_EMPTY": ""},
-		EnvAllow:    []string{"LSGI_TEST_*", "LSGI_UNSET"},
+		Env:         map[string]string{"LSGI_TEST_NAME": "ann", "LSGI_TEST_EMPTY": "", "APP_GREETING": "Hello"},
+		EnvAllow:    []string{"LSGI_TEST_*", "LSGI_UNSET", "APP_*"},
 		SharedDicts: map[string]int64{"everyone": 0, "tiny": 4096},
 	}
 	t.Cleanup(func() { services.Close() })
