@@ -28,6 +28,10 @@ import (
 // sharedDictType names the metatable of dictionary objects.
 const sharedDictType = "lsgi.shared.dict"
 
+// maxSeconds bounds exptime and init_ttl (about 31 years), well within a
+// time.Duration.
+const maxSeconds = 1_000_000_000
+
 // defaultKeysMax is get_keys's default bound, as in OpenResty.
 const defaultKeysMax = 1024
 
@@ -219,12 +223,12 @@ func sharedSeconds(L *lua.LState, d *luaDict, method string, n int, what string)
 	case *lua.LNilType:
 		return 0
 	case lua.LNumber:
-		if v >= 0 && !math.IsInf(float64(v), 1) {
+		if v >= 0 && v <= maxSeconds {
 			return time.Duration(float64(v) * float64(time.Second))
 		}
 	}
-	L.RaiseError("lsgi.shared: %s:%s: %s must be a number of seconds, 0 or more (0: never expires), not %s",
-		d.label, method, what, safeToString(L, L.Get(n)))
+	L.RaiseError("lsgi.shared: %s:%s: %s must be a number of seconds from 0 (never expires) to %d, not %s",
+		d.label, method, what, maxSeconds, safeToString(L, L.Get(n)))
 	return 0
 }
 
