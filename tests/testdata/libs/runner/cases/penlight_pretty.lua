@@ -13,8 +13,4 @@ print(pretty.write("a string\nwith a newline"))
 local cyc = { name = "loop" }
 cyc.self = cyc
 print(pretty.write(cyc, ""))
-local t, err = pretty.read("{ a = 1, b = { 'x', 'y' }, ['c d'] = true }")
-print(t.a, t.b[2], t["c d"], err)
-local bad, msg = pretty.read("{ a = os.exit() }")
-print(bad, msg ~= nil)
 print(pretty.number(1234567), pretty.number(123456789, "M"), pretty.number(2048, "N"), pretty.number(1500, "T"))

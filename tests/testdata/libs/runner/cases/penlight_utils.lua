@@ -15,14 +15,12 @@ print(packed.n, utils.unpack(packed))
 local acc = {}
 for i, v in utils.npairs(packed) do acc[#acc + 1] = i .. "=" .. tostring(v) end
 print(table.concat(acc, " "))
-local ok, err = pcall(utils.assert_arg, 1, 42, "string")
-print(ok, err)
 print(utils.is_type("x", "string"), utils.is_type(1, "string"))
 print(utils.raise == nil, utils.on_error and "on_error" or "none")
 utils.on_error("default")
 print(utils.raise("oops"))
 local e = utils.enum("A", "B")
-print(e.A, e.B, pcall(function() return e.C end))
+print(e.A, e.B, (pcall(function() return e.C end)))
 print(select("#", utils.unpack({ 1, 2, n = 4 })))
 local k = {}
 for key in utils.kpairs({ "skip", x = 1 }) do k[#k + 1] = key end
