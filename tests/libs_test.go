@@ -415,3 +415,12 @@ func TestExampleWSAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestCoxpcallStandInBody streams a body whose chunks are yielded from
+// inside coxpcall's protected calls, through the host's own resuming of
+// the body coroutine.
+func TestCoxpcallStandInBody(t *testing.T) {
+	env := startLibs(t)
+	want := "chunk 1\nchunk 2\ncaught: even 2\nchunk 3\nchunk 4\ncaught: even 4\nlast\nfalse, handler got code 7\n"
+	env.s.get(t, "/copcall").expect(t, "GET /copcall", http.StatusOK, want)
+}
