@@ -417,10 +417,10 @@ func TestExampleWSAPI(t *testing.T) {
 }
 
 // TestCoxpcallStandInBody streams a body whose chunks are yielded from
-// inside coxpcall's protected calls, through the host's own resuming of
-// the body coroutine.
+// inside coxpcall's protected calls (testdata/libs/copcall/stream.lua),
+// through the host's own resuming of the body coroutine.
 func TestCoxpcallStandInBody(t *testing.T) {
-	env := startLibs(t)
+	s := startServer(t, "libs/copcall")
 	want := "chunk 1\nchunk 2\ncaught: even 2\nchunk 3\nchunk 4\ncaught: even 4\nlast\nfalse, handler got code 7\n"
-	env.s.get(t, "/copcall").expect(t, "GET /copcall", http.StatusOK, want)
+	s.get(t, "/stream").expect(t, "GET /stream", http.StatusOK, want)
 }
