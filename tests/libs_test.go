@@ -28,7 +28,8 @@ import (
 //	              toolkit's stand-ins
 //	wsapiapp/     a WSAPI app using wsapi.request and wsapi.response,
 //	              mounted with lsgi.wsapi (testdata/libs/plugins)
-//	wsapisample/  WSAPI's sample hello.lua, from lua-wsapi-doc
+//	wsapisample/  WSAPI's sample hello.lua, from lua-wsapi-doc, as shipped
+//	wsapisample_noshebang/  the same without its "#!" first line
 //
 // lua5.1 runs each case with run.lua in the same folder, and each WSAPI
 // request through WSAPI's own mock connector (testdata/libs/lua51).
@@ -49,10 +50,12 @@ var libPackages = map[string][]string{
 	"lua-coxpcall": {"coxpcall.lua"},
 }
 
-// Fixes that cases wait on: another part of the work on issue 9 makes the
-// engine or the standard library compute what Lua 5.1 computes. A waiting
+// Fixes that cases wait on: differences from Lua 5.1 in the engine or the
+// standard library, from issue 9's list or found by these tests
+// (docs/modules/README.md says why those that remain differ). A waiting
 // case that differs from lua5.1 is skipped with the difference; once it
-// matches, the test fails until the wait is removed.
+// matches, the test fails until the wait is removed, so that it checks
+// again.
 const (
 	waitsIO        = "the default-mode io and debug shims (require \"io\", io.stdout, io.write)"
 	waitsSortNil   = "table.sort(t, nil)"
