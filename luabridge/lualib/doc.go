@@ -33,6 +33,15 @@
 //     keys derived from the host's secret.
 //   - lsgi.crypto: SHA-256, HMAC-SHA256, constant-time compare, random
 //     tokens, base64 and hex.
+//   - lsgi.wsapi: runs a WSAPI app (run(wsapi_env) returning status,
+//     headers and a body iterator) as an LSGI app, with WSAPI's
+//     environment conventions.
+//
+// Preload also adds a searcher at the end of package.loaders for two
+// stand-ins that pure-Lua libraries expect to find installed: lfs (the
+// reading part of LuaFileSystem, over the app's folder only) and coxpcall
+// (pcall and xpcall that a coroutine can yield through). Being last, they
+// are found only when the app brings no module of that name.
 //
 // String-heavy work (escaping, templates, query and multipart parsing, JSON,
 // gzip, static files) runs in Go: gopher-lua's string operations are several

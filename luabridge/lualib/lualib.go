@@ -31,6 +31,7 @@ const (
 	ModSession   = "lsgi.session"            // ModSession is the session middleware and CSRF tokens.
 	ModConfig    = "lsgi.config"             // ModConfig reads allowed environment variables and the app's settings.
 	ModCrypto    = "lsgi.crypto"             // ModCrypto has hashes, HMAC, random tokens and base64.
+	ModWSAPI     = "lsgi.wsapi"              // ModWSAPI runs WSAPI apps as LSGI apps.
 
 	modNative = "lsgi._native" // private helpers of the Lua modules
 )
@@ -50,6 +51,7 @@ var luaModules = map[string]string{
 	ModStatic:    "lsgi/middleware/static.lua",
 	ModGzip:      "lsgi/middleware/gzip.lua",
 	ModSession:   "lsgi/session.lua",
+	ModWSAPI:     "lsgi/wsapi.lua",
 }
 
 //go:embed lua
@@ -126,6 +128,7 @@ func (s *Shared) Preload(L *lua.LState) {
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}
+	s.addShimSearcher(L)
 }
 
 // Validate wraps app in the lsgi.validator middleware, as `lsgi serve --dev`
@@ -159,7 +162,10 @@ func compileModule(name string) (*lua.FunctionProto, error) {
 	if p, ok := protos.m[name]; ok {
 		return p, nil
 	}
-	file := luaModules[name]
+	file, ok := luaModules[name]
+	if !ok {
+		file = shimModules[name]
+	}
 	src, err := luaSources.ReadFile(luaSourceRoot + "/" + file)
 	if err != nil {
 		return nil, err
