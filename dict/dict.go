@@ -94,6 +94,7 @@ const (
 	OpReplace
 )
 
+// String returns the name of the Lua method that performs op ("safe_add").
 func (op Op) String() string {
 	switch op {
 	case OpSet:
