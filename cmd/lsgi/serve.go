@@ -45,6 +45,7 @@ func serve(args []string, stderr io.Writer) int {
 	stateJitter := fs.Int("state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	var limits luabridge.Limits
 	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth (docs/SECURITY.md)")
+	serviceFlags := addServiceFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -78,6 +79,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	services, err := serviceFlags.build(logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	defer services.Close()
 
 	cfg := host.Config{
 		Dir:          dir,
@@ -95,6 +102,7 @@ func serve(args []string, stderr io.Writer) int {
 
 		StateMaxRequests:       *stateMax,
 		StateMaxRequestsJitter: *stateJitter,
+		Services:               services,
 
 		ForwardedAllowIPs: strings.Split(*forwarded, ","),
 	}
