@@ -6,16 +6,16 @@ package luapattern
 
 // Class bits, one per class letter.
 const (
-	clAlpha uint16 = 1 << iota // %a
-	clCntrl                    // %c
-	clDigit                    // %d
-	clLower                    // %l
-	clPunct                    // %p
-	clSpace                    // %s
-	clUpper                    // %u
-	clAlnum                    // %w
-	clXdigit                   // %x
-	clZero                     // %z, the byte 0 (Lua 5.1's way to match it)
+	clAlpha  uint16 = 1 << iota // %a
+	clCntrl                     // %c
+	clDigit                     // %d
+	clLower                     // %l
+	clPunct                     // %p
+	clSpace                     // %s
+	clUpper                     // %u
+	clAlnum                     // %w
+	clXdigit                    // %x
+	clZero                      // %z, the byte 0 (Lua 5.1's way to match it)
 )
 
 // ctype holds the classes of every byte.

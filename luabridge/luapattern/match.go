@@ -1,5 +1,7 @@
 package luapattern
 
+import "strings"
+
 // The matcher proper: a backtracking match of the pattern m.pat against the
 // subject m.src, following the rules of the Lua 5.1 reference manual §5.4.1.
 // Positions are byte offsets; -1 means "no match here". Errors abort through
@@ -176,18 +178,62 @@ func (m *Matcher) matchSet(c byte, p, ec int) bool {
 // the rest of the pattern, giving back one byte at a time (the * and +
 // quantifiers).
 func (m *Matcher) maxExpand(s, p, ep int) int {
-	src := m.src
-	i := s
-	for i < len(src) && m.single(src[i], p, ep) {
-		m.step()
-		i++
-	}
+	i := m.span(s, p, ep, false)
+	m.charge(i - s)
 	for ; i >= s; i-- {
 		if e := m.match(i, ep+1); e >= 0 {
 			return e
 		}
 	}
 	return -1
+}
+
+// span returns the first position from s on whose byte matches the class
+// pat[p:ep] (want true) or does not (want false), or len(src). It is single
+// in a loop, with the loop inside each kind of class.
+func (m *Matcher) span(s, p, ep int, want bool) int {
+	src, pat := m.src, m.pat
+	switch pc := pat[p]; pc {
+	case '.':
+		if want {
+			return s
+		}
+		return len(src)
+	case '%':
+		k := classOf[pat[p+1]]
+		if k.mask == 0 {
+			return spanByte(src, s, pat[p+1], want)
+		}
+		for ; s < len(src); s++ {
+			if (ctype[src[s]]&k.mask != 0) != k.negate == want {
+				return s
+			}
+		}
+		return s
+	case '[':
+		for ; s < len(src); s++ {
+			if m.matchSet(src[s], p, ep-1) == want {
+				return s
+			}
+		}
+		return s
+	default:
+		return spanByte(src, s, pc, want)
+	}
+}
+
+// spanByte is span for a class of one byte c.
+func spanByte(src string, s int, c byte, want bool) int {
+	if want {
+		if i := strings.IndexByte(src[s:], c); i >= 0 {
+			return s + i
+		}
+		return len(src)
+	}
+	for s < len(src) && src[s] == c {
+		s++
+	}
+	return s
 }
 
 // minExpand matches the rest of the pattern after as few bytes of the class

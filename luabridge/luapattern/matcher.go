@@ -19,10 +19,11 @@ const (
 	MaxDepth = 200
 
 	// DefaultBudget is the step budget of a Matcher reset with a budget of
-	// zero or less: 100 million steps, enough for any linear scan of a
-	// string of tens of megabytes, far below what a backtracking pattern
-	// such as ".-.-.-b" needs on a few hundred bytes.
-	DefaultBudget = 100_000_000
+	// zero or less: ten million steps. A scan for a class, a set or a
+	// literal takes about one step per subject byte, so this is enough for
+	// any such scan of several megabytes, and far below what a backtracking
+	// pattern such as ".-.-.-b" needs on a few hundred bytes.
+	DefaultBudget = 10_000_000
 
 	// checkEvery is how many steps pass between two looks at the context.
 	checkEvery = 1 << 14
@@ -94,7 +95,8 @@ type Matcher struct {
 	// how the current pattern's scans skip impossible starts
 	filter  int
 	prefix  string // filterPrefix: the literal the match must start with
-	itemEnd int    // filterItem: the end of the first item
+	item    int    // filterItem: the first item
+	itemEnd int    // filterItem: its end
 
 	// step accounting: steps = spent + chunk - left
 	budget int
@@ -277,7 +279,7 @@ func (m *Matcher) scan(from, pi int, anchored bool) (start, end int) {
 	for s := from; ; s++ {
 		if !anchored {
 			var ok bool
-			if s, ok = m.skip(s, pi); !ok {
+			if s, ok = m.skip(s); !ok {
 				return -1, -1
 			}
 		}
@@ -296,6 +298,14 @@ func (m *Matcher) scan(from, pi int, anchored bool) (start, end int) {
 // when matching reaches them, as in Lua.
 func (m *Matcher) planScan(pi int) {
 	pat := m.pat
+	// Opening captures consume nothing: look at the item after them (but
+	// not past more than a pattern may open, where Lua raises an error).
+	for opened := 0; pi < len(pat) && pat[pi] == '(' && opened < MaxCaptures-1; opened++ {
+		pi++
+		if pi < len(pat) && pat[pi] == ')' {
+			pi++
+		}
+	}
 	q := pi
 	for q < len(pat) && isLiteral(pat, q) {
 		q++
@@ -316,15 +326,17 @@ func (m *Matcher) planScan(pi int) {
 		ep = pi + 2
 	case '[':
 		m.itemEnd = -1 // found on first use, where a missing ']' is an error
-		m.filter = filterItem
+		m.filter, m.item = filterItem, pi
 		return
-	default:
+	case '(', ')', '.', '$':
 		return
+	default: // a literal byte with a quantifier
+		ep = pi + 1
 	}
 	if ep < len(pat) && pat[ep] != '+' && isQuantifier(pat[ep]) {
 		return
 	}
-	m.filter, m.itemEnd = filterItem, ep
+	m.filter, m.item, m.itemEnd = filterItem, pi, ep
 }
 
 // isLiteral reports whether pat[q] is an item that matches exactly the byte
@@ -345,7 +357,7 @@ func isQuantifier(c byte) bool { return c == '*' || c == '+' || c == '-' || c ==
 
 // skip moves s forward to the next position where a match may start, and
 // reports false when there is none.
-func (m *Matcher) skip(s, pi int) (int, bool) {
+func (m *Matcher) skip(s int) (int, bool) {
 	src := m.src
 	switch m.filter {
 	case filterPrefix:
@@ -358,7 +370,7 @@ func (m *Matcher) skip(s, pi int) (int, bool) {
 		return s + i, true
 	case filterItem:
 		if m.itemEnd < 0 {
-			ep := m.classEnd(pi)
+			ep := m.classEnd(m.item)
 			m.itemEnd = -2 // a set followed by a quantifier other than +
 			if ep >= len(m.pat) || m.pat[ep] == '+' || !isQuantifier(m.pat[ep]) {
 				m.itemEnd = ep
@@ -367,10 +379,7 @@ func (m *Matcher) skip(s, pi int) (int, bool) {
 		if m.itemEnd < 0 {
 			return s, true
 		}
-		i := s
-		for i < len(src) && !m.single(src[i], pi, m.itemEnd) {
-			i++
-		}
+		i := m.span(s, m.item, m.itemEnd, true)
 		m.charge(i - s)
 		return i, i < len(src)
 	}
