@@ -127,13 +127,15 @@ func (m *Matcher) catch(err *error) {
 // Reset starts a new budget of steps for the calls that follow, and makes
 // them stop when ctx is done (ctx may be nil). A budget of zero or less
 // means [DefaultBudget]. One Lua call is one Reset: string.gsub shares one
-// budget among all its matches.
+// budget among all its matches. Reset also drops the Matcher's references to
+// the last subject and pattern, so that an idle Matcher holds no memory.
 func (m *Matcher) Reset(ctx context.Context, budget int) {
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
 	m.budget, m.spent, m.chunk, m.left = budget, 0, 0, 0
 	m.ctx, m.done = ctx, nil
+	m.src, m.pat, m.prefix, m.level = "", "", "", 0
 	if ctx != nil {
 		m.done = ctx.Done()
 	}
