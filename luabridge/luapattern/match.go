@@ -180,12 +180,71 @@ func (m *Matcher) matchSet(c byte, p, ec int) bool {
 func (m *Matcher) maxExpand(s, p, ep int) int {
 	i := m.span(s, p, ep, false)
 	m.charge(i - s)
+	lit, isLit := m.nextLiteral(ep + 1)
 	for ; i >= s; i-- {
+		if isLit {
+			// Only a position holding the literal can go on: jump back
+			// to the last one, counting the positions passed over.
+			j := strings.LastIndexByte(m.src[s:min(i+1, len(m.src))], lit) + s
+			m.charge(i - max(j, s))
+			if i = j; i < s {
+				return -1
+			}
+		}
 		if e := m.match(i, ep+1); e >= 0 {
 			return e
 		}
 	}
 	return -1
+}
+
+// minExpand matches the rest of the pattern after as few bytes of the class
+// pat[p:ep] as it can (the - quantifier).
+func (m *Matcher) minExpand(s, p, ep int) int {
+	src := m.src
+	lit, isLit := m.nextLiteral(ep + 1)
+	for {
+		if !isLit || (s < len(src) && src[s] == lit) {
+			if e := m.match(s, ep+1); e >= 0 {
+				return e
+			}
+		} else {
+			m.step() // a position passed over
+		}
+		if s < len(src) && m.single(src[s], p, ep) {
+			s++
+		} else {
+			return -1
+		}
+	}
+}
+
+// nextLiteral reports whether the pattern from q can only match where the
+// subject holds one given byte, and which: a literal, maybe after ')'s that
+// close captures (which cannot fail). Repetitions then skip the positions
+// that cannot match, which Lua would try and reject one by one.
+func (m *Matcher) nextLiteral(q int) (byte, bool) {
+	pat := m.pat
+	closes := 0
+	for q < len(pat) && pat[q] == ')' {
+		closes++
+		q++
+	}
+	if closes > 0 {
+		open := 0
+		for l := range m.level {
+			if m.caps[l].n == capUnfinished {
+				open++
+			}
+		}
+		if closes > open {
+			return 0, false // Lua raises an error there: let match do it
+		}
+	}
+	if q < len(pat) && isLiteral(pat, q) {
+		return pat[q], true
+	}
+	return 0, false
 }
 
 // span returns the first position from s on whose byte matches the class
@@ -234,22 +293,6 @@ func spanByte(src string, s int, c byte, want bool) int {
 		s++
 	}
 	return s
-}
-
-// minExpand matches the rest of the pattern after as few bytes of the class
-// pat[p:ep] as it can (the - quantifier).
-func (m *Matcher) minExpand(s, p, ep int) int {
-	src := m.src
-	for {
-		if e := m.match(s, ep+1); e >= 0 {
-			return e
-		}
-		if s < len(src) && m.single(src[s], p, ep) {
-			s++
-		} else {
-			return -1
-		}
-	}
 }
 
 // startCapture opens a capture at s (a position capture when what is

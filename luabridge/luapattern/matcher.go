@@ -231,24 +231,31 @@ func StartIndex(init, n int) int {
 }
 
 // Find finds the first match of pattern p in s at or after the byte offset
-// init (0 <= init <= len(s)), as string.find and string.match do: a pattern
-// starting with '^' matches only at init. It returns the match s[start:end],
-// or start = -1 when there is none. The captures are then available through
-// [Matcher.Capture].
+// init, as string.find and string.match do: a pattern starting with '^'
+// matches only at init. It returns the match s[start:end], or start = -1
+// when there is none or on error. The captures are then available through
+// [Matcher.Capture]. An init outside [0, len(s)] is moved to the nearer end;
+// [StartIndex] converts Lua's init argument.
 func (m *Matcher) Find(s, p string, init int) (start, end int, err error) {
+	start, end = -1, -1
 	defer m.catch(&err)
 	pi, anchored := m.begin(s, p, true)
-	start, end = m.scan(init, pi, anchored)
+	start, end = m.scan(min(max(init, 0), len(s)), pi, anchored)
 	return start, end, nil
 }
 
 // Gmatch finds the first match of p in s at or after the byte offset from, as
 // one call of string.gmatch's iterator does: in Lua 5.1 a '^' anchors nothing
-// there and matches itself.
+// there and matches itself. It returns start = -1 when there is no match,
+// from > len(s) included, or on error.
 func (m *Matcher) Gmatch(s, p string, from int) (start, end int, err error) {
+	start, end = -1, -1
+	if from > len(s) {
+		return start, end, nil
+	}
 	defer m.catch(&err)
 	pi, _ := m.begin(s, p, false)
-	start, end = m.scan(from, pi, false)
+	start, end = m.scan(max(from, 0), pi, false)
 	return start, end, nil
 }
 

@@ -18,9 +18,9 @@ var patternPieces = []string{
 
 var subjectBytes = []byte("aabbc (1) 2 ^$%.]")
 
-// randomCalls makes n calls from a fixed seed.
-func randomCalls(n int) []call {
-	r := rand.New(rand.NewPCG(5, 1))
+// randomCalls makes n calls from a seed.
+func randomCalls(n int, seed uint64) []call {
+	r := rand.New(rand.NewPCG(seed, 1))
 	calls := make([]call, n)
 	for i := range calls {
 		var p strings.Builder
@@ -52,21 +52,23 @@ func randomCalls(n int) []call {
 	return calls
 }
 
-// TestRandomAgainstLua51 runs thousands of random calls through luapattern
+// TestRandomAgainstLua51 runs tens of thousands of random calls through luapattern
 // and lua5.1 and compares every result and error.
 func TestRandomAgainstLua51(t *testing.T) {
-	n := 20000
+	n, seeds := 20000, uint64(3)
 	if testing.Short() {
-		n = 2000
+		n, seeds = 2000, 1
 	}
-	calls := randomCalls(n)
-	want := runLua51(t, calls)
-	failed := 0
-	for i, c := range calls {
-		if got := runGo(c, 0); got != want[i] {
-			t.Errorf("%s\n got: %s\nwant: %s", c.luaLine(), got, want[i])
-			if failed++; failed == 20 {
-				t.Fatal("too many differences")
+	for seed := range seeds {
+		calls := randomCalls(n, seed)
+		want := runLua51(t, calls)
+		failed := 0
+		for i, c := range calls {
+			if got := runGo(c, 0); got != want[i] {
+				t.Errorf("seed %d: %s\n got: %s\nwant: %s", seed, c.luaLine(), got, want[i])
+				if failed++; failed == 20 {
+					t.Fatal("too many differences")
+				}
 			}
 		}
 	}
