@@ -40,6 +40,7 @@ func serve(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	serviceFlags := addServiceFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -73,6 +74,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	services, err := serviceFlags.build(logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	defer services.Close()
 
 	cfg := host.Config{
 		Dir:          dir,
@@ -86,6 +93,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dev:          *dev,
 		Root:         *root,
 		Logger:       logger,
+		Services:     services,
 
 		ForwardedAllowIPs: strings.Split(*forwarded, ","),
 	}
