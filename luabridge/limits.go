@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lsgi/lsgi/luabridge/luapattern"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -31,13 +32,19 @@ type Limits struct {
 	// json.decode and lsgi.template convert. Name "data-depth"; default
 	// 1000.
 	MaxDataDepth int64
+
+	// MaxPatternSteps bounds the matching steps of one string.find,
+	// match, gmatch or gsub call (luapattern). Name "pattern-steps";
+	// default 10,000,000.
+	MaxPatternSteps int64
 }
 
 // Default values of [Limits].
 const (
-	DefaultMaxStringBytes = 64 << 20
-	DefaultMaxDataNodes   = 1_000_000
-	DefaultMaxDataDepth   = 1000
+	DefaultMaxStringBytes  = 64 << 20
+	DefaultMaxDataNodes    = 1_000_000
+	DefaultMaxDataDepth    = 1000
+	DefaultMaxPatternSteps = luapattern.DefaultBudget
 )
 
 // limitField describes one field of Limits for --limit and error messages.
@@ -53,6 +60,7 @@ var limitFields = []limitField{
 	{"string-bytes", "MaxStringBytes", true, func(l *Limits) *int64 { return &l.MaxStringBytes }, DefaultMaxStringBytes},
 	{"data-nodes", "MaxDataNodes", false, func(l *Limits) *int64 { return &l.MaxDataNodes }, DefaultMaxDataNodes},
 	{"data-depth", "MaxDataDepth", false, func(l *Limits) *int64 { return &l.MaxDataDepth }, DefaultMaxDataDepth},
+	{"pattern-steps", "MaxPatternSteps", false, func(l *Limits) *int64 { return &l.MaxPatternSteps }, DefaultMaxPatternSteps},
 }
 
 // WithDefaults returns l with every zero or negative field set to its

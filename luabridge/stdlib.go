@@ -113,6 +113,8 @@ func openStdlib(L *lua.LState, opts LibOptions) (*stdlib, error) {
 	s.installBase()
 	s.installMath()
 	s.installString()
+	// string.find, match, gmatch and gsub, bounded (strpattern.go)
+	openPatternFunctions(L, int(min(s.limits.MaxPatternSteps, math.MaxInt32)), int(min(s.limits.MaxStringBytes, math.MaxInt32)))
 	s.installTable()
 	s.installOS()
 	s.installIO()

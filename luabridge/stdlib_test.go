@@ -14,8 +14,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// newLibState opens a state with the standard library apps get.
-func newLibState(t *testing.T, opts LibOptions) *lua.LState {
+// newStdlibState opens a state with the standard library apps get.
+func newStdlibState(t *testing.T, opts LibOptions) *lua.LState {
 	t.Helper()
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024 * 4, RegistryMaxSize: 1024 * 256})
 	t.Cleanup(L.Close)
@@ -60,7 +60,7 @@ func TestBuiltinBounds(t *testing.T) {
 		if strings.Contains(tt.want, "512 KiB") {
 			limit = 512 << 10
 		}
-		L := newLibState(t, LibOptions{Limits: Limits{MaxStringBytes: limit}})
+		L := newStdlibState(t, LibOptions{Limits: Limits{MaxStringBytes: limit}})
 		t.Run(tt.desc, func(t *testing.T) {
 			start := time.Now()
 			got := evalString(t, L, `local ok, err = pcall(function() `+tt.expr+` end) return tostring(ok) .. " " .. tostring(err)`)
@@ -77,7 +77,7 @@ func TestBuiltinBounds(t *testing.T) {
 // TestDefaultLimitStopsHugeRep runs the bombs of the issue with the
 // default limit: they raise at once instead of asking for a terabyte.
 func TestDefaultLimitStopsHugeRep(t *testing.T) {
-	L := newLibState(t, LibOptions{})
+	L := newStdlibState(t, LibOptions{})
 	for _, expr := range []string{`string.rep("x", 2^40)`, `string.rep("x", 1e9)`, `string.rep("abc", 2^31)`} {
 		got := evalString(t, L, `local ok, err = pcall(string.rep, `+strings.TrimPrefix(strings.TrimSuffix(expr, ")"), "string.rep(")+`) return tostring(ok) .. " " .. err`)
 		if !strings.Contains(got, "string-bytes limit of 64 MiB") {
@@ -307,7 +307,7 @@ func TestInputReadBounds(t *testing.T) {
 }
 
 func TestDebugInfoAndTraceback(t *testing.T) {
-	L := newLibState(t, LibOptions{})
+	L := newStdlibState(t, LibOptions{})
 	got := evalString(t, L, `
 		local function where() local i = debug.getinfo(2, "Sl") return i.short_src .. ":" .. i.currentline .. ":" .. i.what end
 		return where() .. " " .. debug.getinfo(print).what .. " " .. tostring(debug.setlocal)`)

@@ -28,7 +28,7 @@ func TestConcatManyPieces(t *testing.T) {
 }
 
 func TestSortInvalidOrder(t *testing.T) {
-	L := newLibState(t, LibOptions{})
+	L := newStdlibState(t, LibOptions{})
 	got := evalString(t, L, `local t = {} for i = 1, 100 do t[i] = i end
 		local ok, err = pcall(table.sort, t, function(a, b) return true end) return tostring(ok) .. " " .. err`)
 	if !strings.Contains(got, "invalid order function for sorting") {

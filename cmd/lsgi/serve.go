@@ -44,7 +44,7 @@ func serve(args []string, stderr io.Writer) int {
 	stateMax := fs.Int("state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
 	stateJitter := fs.Int("state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	var limits luabridge.Limits
-	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth (docs/SECURITY.md)")
+	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps (docs/SECURITY.md)")
 	serviceFlags := addServiceFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
