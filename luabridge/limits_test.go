@@ -17,6 +17,7 @@ func TestLimitsSet(t *testing.T) {
 		{"KiB suffix with a space", "string-bytes=4 KiB", func(l Limits) bool { return l.MaxStringBytes == 4<<10 }, ""},
 		{"nodes with underscores", "data-nodes=1_000", func(l Limits) bool { return l.MaxDataNodes == 1000 }, ""},
 		{"depth", "data-depth=50", func(l Limits) bool { return l.MaxDataDepth == 50 }, ""},
+		{"pattern steps", "pattern-steps=5000", func(l Limits) bool { return l.MaxPatternSteps == 5000 }, ""},
 		{"no equals sign", "string-bytes", nil, "want NAME=VALUE"},
 		{"unknown name", "bogus=1", nil, "unknown limit"},
 		{"zero", "data-depth=0", nil, "positive whole number"},

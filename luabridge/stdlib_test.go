@@ -74,6 +74,16 @@ func TestBuiltinBounds(t *testing.T) {
 	}
 }
 
+// TestPatternStepsLimit checks that Limits.MaxPatternSteps reaches the
+// pattern functions.
+func TestPatternStepsLimit(t *testing.T) {
+	L := newStdlibState(t, LibOptions{Limits: Limits{MaxPatternSteps: 1000}})
+	got := evalString(t, L, `local ok, err = pcall(string.find, string.rep("a", 300), ".-.-.-b") return tostring(ok) .. " " .. err`)
+	if !strings.Contains(got, "pattern matching took more than 1000 steps") || !strings.Contains(got, "--limit pattern-steps=N") {
+		t.Errorf("got %q", got)
+	}
+}
+
 // TestDefaultLimitStopsHugeRep runs the bombs of the issue with the
 // default limit: they raise at once instead of asking for a terabyte.
 func TestDefaultLimitStopsHugeRep(t *testing.T) {
