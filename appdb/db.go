@@ -278,7 +278,7 @@ func (d *DB) Begin(ctx context.Context) (*Tx, error) {
 		return nil, &Error{Op: "begin", Err: ErrClosed}
 	}
 	var (
-		q       interface {
+		q interface {
 			BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
 		}
 		release func()
