@@ -182,12 +182,12 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("outbound: URL %q: only absolute http:// and https:// URLs", u.Redacted())
 	}
-	if err := c.policy.CheckHost(u.Hostname()); err != nil {
-		return nil, err
-	}
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
+	}
+	if err := c.policy.CheckHost(u.Hostname()); err != nil {
+		return nil, c.explain(method, u, err)
 	}
 	timeout := c.cfg.Timeout
 	if r.Timeout > 0 {
@@ -197,7 +197,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(r.Body))
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("outbound: %s %s: %w", method, u.Redacted(), err)
+		return nil, c.explain(method, u, err)
 	}
 	if r.Body == nil {
 		req.Body, req.GetBody, req.ContentLength = nil, nil, 0
@@ -237,7 +237,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 	defer out.Close()
 	if out.Body, err = out.ReadAll(); err != nil {
-		return nil, err
+		return nil, c.explain(method, u, err)
 	}
 	return out, nil
 }
@@ -263,14 +263,29 @@ func (c *Client) checkRedirect(requested int) func(*http.Request, []*http.Reques
 	}
 }
 
-// explain wraps a failed request's error, keeping a refusal, a redirect
-// cap or a context's end findable with errors.As and errors.Is.
+// RequestError is a request that failed. Its cause stays findable with
+// errors.As and errors.Is: a [*RefusedError], [ErrTooManyRedirects], a
+// [*LimitError], a context's end.
+type RequestError struct {
+	Method string
+	URL    string // without its password
+	Err    error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("outbound: %s %s: %v", e.Method, e.URL, e.Err)
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// explain wraps a failed request's error in a [*RequestError], without
+// net/http's own wrapping.
 func (c *Client) explain(method string, u *url.URL, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("outbound: %s %s: %w", method, u.Redacted(), err)
+	return &RequestError{Method: method, URL: u.Redacted(), Err: err}
 }
 
 // Read reads from the body of a streamed response; it returns io.EOF at

@@ -40,6 +40,7 @@ func serve(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	sqlf := addSQLFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -102,6 +103,14 @@ func serve(args []string, stderr io.Writer) int {
 		defer f.Close()
 		cfg.AccessLog = f
 	}
+
+	services, err := sqlf.services(logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	defer services.Close()
+	cfg.Services = services
 
 	h, err := host.New(cfg)
 	if err != nil {

@@ -50,10 +50,11 @@ func (b *syncBuffer) String() string {
 
 // fixture is one test's app folder and toolkit.
 type fixture struct {
-	root   string // temp dir holding app/ and files outside it
-	app    string // the app's folder
-	logs   *syncBuffer
-	shared *Shared
+	root     string // temp dir holding app/ and files outside it
+	app      string // the app's folder
+	logs     *syncBuffer
+	services *Services
+	shared   *Shared
 }
 
 // newFixture copies testdata/app into a temp dir and adds what cannot be
@@ -96,8 +97,12 @@ func newFixture(t testing.TB, dev bool) *fixture {
 	}))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &fixture{root: root, app: app, logs: logs,
-		shared: NewShared(Options{FS: os.DirFS(app), Dev: dev, Logger: logger})}
+	// lsgi.db keeps the app's database beside the app, never in the
+	// package's folder.
+	services := &Services{DataDir: filepath.Join(root, "data")}
+	t.Cleanup(func() { services.Close() })
+	return &fixture{root: root, app: app, logs: logs, services: services,
+		shared: NewShared(Options{FS: os.DirFS(app), Dev: dev, Logger: logger, App: "app", Services: services})}
 }
 
 // preloadTestModules adds the test-only modules: check and fake (Lua, from

@@ -27,6 +27,8 @@ const (
 	ModJSON      = "json"                    // ModJSON encodes and decodes JSON.
 	ModHTML      = "lsgi.html"               // ModHTML escapes HTML.
 	ModUtil      = "lsgi.util"               // ModUtil has URL, cookie and path helpers.
+	ModDB        = "lsgi.db"                 // ModDB runs SQL on the app's database.
+	ModHTTP      = "lsgi.http"               // ModHTTP makes outbound HTTP requests.
 
 	modNative = "lsgi._native" // private helpers of the Lua modules
 )
@@ -66,7 +68,8 @@ type Options struct {
 	// the data modules keep each app's data apart by it.
 	App string
 	// Services are the host's shared resources for the data modules; nil
-	// means none (a Services zero value).
+	// means a Services zero value of this app version's own, which nobody
+	// closes.
 	Services *Services
 	// Reloaded tells the toolkit that the host loads a new version of the
 	// app (with a new Shared) whenever a file in FS changes, as lsgi's
@@ -83,15 +86,20 @@ type Shared struct {
 	fsys      fs.FS
 	dev       bool
 	logger    *slog.Logger
+	app       string    // the app's name, for the data modules
+	services  *Services // never nil
 	templates templateCache
 	hashes    sync.Map // static file key -> ETag computed from content
 }
 
 // NewShared returns the shared state for one app version configured by opts.
 func NewShared(opts Options) *Shared {
-	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger}
+	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger, app: opts.App, services: opts.Services}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.services == nil {
+		s.services = &Services{}
 	}
 	s.templates.init()
 	s.templates.reloaded = opts.Reloaded
@@ -109,6 +117,8 @@ func (s *Shared) Preload(L *lua.LState) {
 	L.PreloadModule(ModJSON, openJSON)
 	L.PreloadModule(ModTemplate, s.openTemplate)
 	L.PreloadModule(modNative, s.openNative)
+	L.PreloadModule(ModDB, s.openDB)
+	L.PreloadModule(ModHTTP, s.openHTTP)
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}

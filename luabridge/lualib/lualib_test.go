@@ -16,7 +16,7 @@ import (
 // allModules lists every name Preload must register.
 var allModules = []string{
 	ModRequest, ModResponse, ModRouter, ModValidator, ModBody, ModErrors, ModHeaders,
-	ModStatic, ModGzip, ModTemplate, ModJSON, ModHTML, ModUtil,
+	ModStatic, ModGzip, ModTemplate, ModJSON, ModHTML, ModUtil, ModDB, ModHTTP,
 }
 
 func TestPreloadRegistersEveryModule(t *testing.T) {
