@@ -64,6 +64,9 @@ func (s *Shared) openDB(L *lua.LState) int {
 		"tx":    m.transaction,
 	})
 	mod.RawSetString("null", m.null)
+	if mgr, err := m.s.services.database(); err == nil {
+		mod.RawSetString("backend", lua.LString(mgr.Kind()))
+	}
 	L.Push(mod)
 	return 1
 }
