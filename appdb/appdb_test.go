@@ -441,6 +441,25 @@ func TestSQLiteManyWriters(t *testing.T) {
 	}
 }
 
+// TestSQLiteOddFolder keeps the database in a folder whose name holds the
+// characters that end a path in a SQLite URI.
+func TestSQLiteOddFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a?b#c%20d")
+	m, err := New(Config{DataDir: dir, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	d, err := m.App("odd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, d, "CREATE TABLE t (a)")
+	if _, err := os.Stat(filepath.Join(dir, "odd.db")); err != nil {
+		t.Errorf("no odd.db in %s: %v", dir, err)
+	}
+}
+
 // TestSQLiteFilePerApp checks where the files go and that two apps never
 // share one.
 func TestSQLiteFilePerApp(t *testing.T) {

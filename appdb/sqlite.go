@@ -31,10 +31,7 @@ func openSQLite(m *Manager, app string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("appdb: database file of %s: %w", app, err)
 	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("appdb: the data folder %q holds '?' or '#', which SQLite file names cannot", m.cfg.DataDir)
-	}
-	db, err := sql.Open("sqlite", path+"?"+sqliteParams(m.cfg.BusyTimeout))
+	db, err := sql.Open("sqlite", sqliteURI(path)+"?"+sqliteParams(m.cfg.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("appdb: open %s: %w", path, err)
 	}
@@ -66,4 +63,10 @@ func sqliteParams(busy time.Duration) string {
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Set("_txlock", "immediate")
 	return v.Encode()
+}
+
+// sqliteURI turns a file path into a SQLite URI filename, so that a path
+// holding '?' or '#' still names the file and not a query.
+func sqliteURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
 }

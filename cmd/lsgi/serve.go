@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/host"
+	"github.com/lsgi/lsgi/luabridge/lualib"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish after
@@ -74,6 +75,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	services := &lualib.Services{}
+	if err := sqlf.fill(services, logger); err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	defer services.Close()
 
 	cfg := host.Config{
 		Dir:          dir,
@@ -87,6 +94,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dev:          *dev,
 		Root:         *root,
 		Logger:       logger,
+		Services:     services,
 
 		ForwardedAllowIPs: strings.Split(*forwarded, ","),
 	}
@@ -103,14 +111,6 @@ func serve(args []string, stderr io.Writer) int {
 		defer f.Close()
 		cfg.AccessLog = f
 	}
-
-	services, err := sqlf.services(logger)
-	if err != nil {
-		logger.Error("cannot start", "err", err)
-		return 1
-	}
-	defer services.Close()
-	cfg.Services = services
 
 	h, err := host.New(cfg)
 	if err != nil {

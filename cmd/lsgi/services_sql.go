@@ -15,7 +15,7 @@ import (
 
 // sqlFlags are the flags of lsgi serve behind lsgi.db and lsgi.http.
 type sqlFlags struct {
-	data        *string
+	fs          *flag.FlagSet
 	db          *string
 	dbMaxRows   *int
 	dbMaxBytes  *int64
@@ -26,8 +26,13 @@ type sqlFlags struct {
 
 // addSQLFlags defines the flags of lsgi.db and lsgi.http on fs.
 func addSQLFlags(fs *flag.FlagSet) *sqlFlags {
+	// The data folder is shared with the other data services, which may
+	// define it first.
+	if fs.Lookup("data") == nil {
+		fs.String("data", appdb.DefaultDataDir, "data `folder` of the apps' SQLite databases (lsgi.db: NAME.db) and other data, made on first use")
+	}
 	return &sqlFlags{
-		data:        fs.String("data", appdb.DefaultDataDir, "data `folder`: each app's SQLite database (lsgi.db) is NAME.db there; created on first use"),
+		fs:          fs,
 		db:          fs.String("db", "", "a postgres:// `URL`: lsgi.db uses PostgreSQL, one schema per app (app_NAME), instead of SQLite files"),
 		dbMaxRows:   fs.Int("db-max-rows", appdb.DefaultMaxRows, "most rows one db.query may return"),
 		dbMaxBytes:  fs.Int64("db-max-bytes", appdb.DefaultMaxBytes, "most bytes of values one db.query may return"),
@@ -37,18 +42,23 @@ func addSQLFlags(fs *flag.FlagSet) *sqlFlags {
 	}
 }
 
-// services builds the host's services from the parsed flags. The caller
-// closes them after the host.
-func (f *sqlFlags) services(logger *slog.Logger) (*lualib.Services, error) {
+// fill sets the database and the HTTP client of s from the parsed flags; s
+// owns them from then on, and closes them with its Close. An error is a
+// flag's value that cannot be used.
+func (f *sqlFlags) fill(s *lualib.Services, logger *slog.Logger) error {
+	data := f.fs.Lookup("data").Value.String()
+	if s.DataDir == "" {
+		s.DataDir = data
+	}
 	db, err := appdb.New(appdb.Config{
-		DataDir:  *f.data,
+		DataDir:  data,
 		URL:      *f.db,
 		MaxRows:  *f.dbMaxRows,
 		MaxBytes: *f.dbMaxBytes,
 		Logger:   logger,
 	})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("-db: %w", err)
 	}
 	client, err := outbound.New(outbound.Config{
 		Allow:   strings.Split(*f.httpAllow, ","),
@@ -57,16 +67,17 @@ func (f *sqlFlags) services(logger *slog.Logger) (*lualib.Services, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("-http-allow: %w", err)
+		return fmt.Errorf("-http-allow: %w", err)
 	}
 	if db.Kind() == appdb.Postgres {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
 			// Apps that do not use lsgi.db serve anyway; those that do get
-			// an error until PostgreSQL answers.
+			// a Lua error until PostgreSQL answers.
 			logger.Warn("PostgreSQL does not answer yet", "err", err)
 		}
 	}
-	return &lualib.Services{DataDir: *f.data, DB: db, HTTP: client}, nil
+	s.DB, s.HTTP = db, client
+	return nil
 }
