@@ -140,6 +140,16 @@ func TestExampleNotes(t *testing.T) {
 	}
 }
 
+// TestExampleNotesPostgres runs the notes example on PostgreSQL: the same
+// migration and SQL as on SQLite.
+func TestExampleNotesPostgres(t *testing.T) {
+	pg := startPostgres(t)
+	flags := []string{"--db", pg.NewDatabase(t)}
+	s := startServer(t, "../../examples", flags...)
+	exNotesAPI(t, s)
+	exNotesShared(t, s, flags)
+}
+
 // exNotesShared posts notes from many clients at once, so that several Lua
 // states serve them, then checks that every state shows the same list, and
 // that the list survives a reload of the app and a restart of the server.
@@ -205,8 +215,10 @@ func exNotesShared(t *testing.T, s *server, flags []string) {
 		if err := s.terminate(t, syscall.SIGTERM); err != nil {
 			t.Fatalf("stop: %v", err)
 		}
-		if _, err := os.Stat(filepath.Join(filepath.Dir(s.dir), "data", "notes.db")); err != nil {
-			t.Errorf("no data/notes.db beside the plugins folder: %v", err)
+		if !slices.Contains(flags, "--db") {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(s.dir), "data", "notes.db")); err != nil {
+				t.Errorf("no data/notes.db beside the plugins folder: %v", err)
+			}
 		}
 		s = startServerAt(t, s.dir, flags...)
 		sameEverywhere("after a restart")

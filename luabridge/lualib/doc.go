@@ -26,6 +26,10 @@
 //   - lsgi.util: URL, query string, cookie and path helpers in the manner
 //     of wsgiref.util.
 //   - lsgi.body: helpers to consume an LSGI result (for middleware authors).
+//   - lsgi.db: SQL on the app's own database (package appdb), reached
+//     through [Services].
+//   - lsgi.http: outbound HTTP within the host's destination policy
+//     (package outbound), reached through [Services].
 //
 // String-heavy work (escaping, templates, query and multipart parsing, JSON,
 // gzip, static files) runs in Go: gopher-lua's string operations are several
