@@ -265,6 +265,14 @@ func (m *dbModule) transaction(L *lua.LState) int {
 		L.RaiseError("lsgi.db: %s", err.Error())
 	}
 	m.tx, t.done = nil, true
+	if L.G.CurrentThread != L {
+		// f yielded: gopher-lua returns from PCall as if f had ended,
+		// and the coroutine cannot be resumed properly. Never commit
+		// half of f.
+		tx.Rollback()
+		m.s.logger.Warn("lsgi.db: the function given to db.tx yielded (coroutine.yield cannot cross db.tx); its transaction was rolled back", "app", m.s.app)
+		return 0
+	}
 	if err := tx.Commit(); err != nil {
 		L.RaiseError("lsgi.db: %s", dbMessage(err))
 	}

@@ -156,3 +156,57 @@ func TestDBZeroServices(t *testing.T) {
 		t.Errorf("no zero.db in %s", dir)
 	}
 }
+
+// TestDBTxInterrupted stops a state at its deadline in the middle of
+// db.tx, in an endless loop: the transaction is rolled back and the app's
+// write lock freed, so that the next writer goes through at once.
+func TestDBTxInterrupted(t *testing.T) {
+	s := sqliteServices(t, appdb.Config{})
+	stuck := servicesState(t, s, "stuck")
+	if msg := luaErr(stuck, `db = require "lsgi.db"; db.exec("CREATE TABLE t (a)")`); msg != "" {
+		t.Fatal(msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	stuck.SetContext(ctx)
+	msg := luaErr(stuck, `db.tx(function(tx) tx.exec("INSERT INTO t VALUES (1)") while true do end end)`)
+	stuck.RemoveContext()
+	if !strings.Contains(msg, "context deadline exceeded") {
+		t.Errorf("stuck state: %q", msg)
+	}
+	next := servicesState(t, s, "stuck")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	next.SetContext(ctx2)
+	if msg := luaErr(next, `
+		local db = require "lsgi.db"
+		db.exec("INSERT INTO t VALUES (2)")
+		local rows = db.query("SELECT a FROM t")
+		assert(#rows == 1 and rows[1].a == 2, "the interrupted transaction was not rolled back")`); msg != "" {
+		t.Error(msg)
+	}
+}
+
+// TestDBTxYield yields from inside db.tx in a coroutine, which Lua 5.1
+// cannot do across a call into Go: the transaction is rolled back, never
+// committed half done, and the app's write lock is free.
+func TestDBTxYield(t *testing.T) {
+	s := sqliteServices(t, appdb.Config{})
+	L := servicesState(t, s, "yield")
+	if msg := luaErr(L, `
+		local db = require "lsgi.db"
+		db.exec("CREATE TABLE t (a)")
+		local co = coroutine.create(function()
+			db.tx(function(tx)
+				tx.exec("INSERT INTO t VALUES (1)")
+				coroutine.yield("inside")
+				tx.exec("INSERT INTO t VALUES (3)")
+			end)
+		end)
+		coroutine.resume(co)
+		assert(#db.query("SELECT a FROM t") == 0, "half of the transaction was committed")
+		db.exec("INSERT INTO t VALUES (2)")
+		assert(#db.query("SELECT a FROM t") == 1)`); msg != "" {
+		t.Error(msg)
+	}
+}
