@@ -385,7 +385,7 @@ func TestSQLiteManyWriters(t *testing.T) {
 	mustExec(t, d, "CREATE TABLE log (w INTEGER, i INTEGER)")
 	mustExec(t, d, "CREATE TABLE counter (n INTEGER)")
 	mustExec(t, d, "INSERT INTO counter VALUES (0)")
-	const workers, each = 16, 60
+	const workers, each = 8, 50
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
