@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/host"
-	"github.com/lsgi/lsgi/luabridge/lualib"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish after
@@ -41,6 +40,7 @@ func serve(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	serviceFlags := addServiceFlags(fs)
 	sqlf := addSQLFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
@@ -75,8 +75,13 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	services := &lualib.Services{}
-	if err := sqlf.fill(services, logger); err != nil {
+	services, err := serviceFlags.build(logger)
+	if err == nil {
+		if err = sqlf.fill(services, logger); err != nil {
+			services.Close()
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
 	}

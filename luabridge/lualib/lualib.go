@@ -27,6 +27,11 @@ const (
 	ModJSON      = "json"                    // ModJSON encodes and decodes JSON.
 	ModHTML      = "lsgi.html"               // ModHTML escapes HTML.
 	ModUtil      = "lsgi.util"               // ModUtil has URL, cookie and path helpers.
+	ModShared    = "lsgi.shared"             // ModShared is the shared dictionaries.
+	ModSession   = "lsgi.session"            // ModSession is the session middleware and CSRF tokens.
+	ModConfig    = "lsgi.config"             // ModConfig reads allowed environment variables and the app's settings.
+	ModCrypto    = "lsgi.crypto"             // ModCrypto has hashes, HMAC, random tokens and base64.
+	ModWSAPI     = "lsgi.wsapi"              // ModWSAPI runs WSAPI apps as LSGI apps.
 	ModDB        = "lsgi.db"                 // ModDB runs SQL on the app's database.
 	ModHTTP      = "lsgi.http"               // ModHTTP makes outbound HTTP requests.
 
@@ -47,6 +52,8 @@ var luaModules = map[string]string{
 	ModHeaders:   "lsgi/middleware/headers.lua",
 	ModStatic:    "lsgi/middleware/static.lua",
 	ModGzip:      "lsgi/middleware/gzip.lua",
+	ModSession:   "lsgi/session.lua",
+	ModWSAPI:     "lsgi/wsapi.lua",
 }
 
 //go:embed lua
@@ -68,8 +75,7 @@ type Options struct {
 	// the data modules keep each app's data apart by it.
 	App string
 	// Services are the host's shared resources for the data modules; nil
-	// means a Services zero value of this app version's own, which nobody
-	// closes.
+	// means none (a Services zero value).
 	Services *Services
 	// Reloaded tells the toolkit that the host loads a new version of the
 	// app (with a new Shared) whenever a file in FS changes, as lsgi's
@@ -86,10 +92,11 @@ type Shared struct {
 	fsys      fs.FS
 	dev       bool
 	logger    *slog.Logger
-	app       string    // the app's name, for the data modules
-	services  *Services // never nil
 	templates templateCache
 	hashes    sync.Map // static file key -> ETag computed from content
+	app       string
+	services  *Services
+	settings  settingsFile
 }
 
 // NewShared returns the shared state for one app version configured by opts.
@@ -117,11 +124,15 @@ func (s *Shared) Preload(L *lua.LState) {
 	L.PreloadModule(ModJSON, openJSON)
 	L.PreloadModule(ModTemplate, s.openTemplate)
 	L.PreloadModule(modNative, s.openNative)
+	L.PreloadModule(ModShared, s.openShared)
+	L.PreloadModule(ModConfig, s.openConfig)
+	L.PreloadModule(ModCrypto, openCrypto)
 	L.PreloadModule(ModDB, s.openDB)
 	L.PreloadModule(ModHTTP, s.openHTTP)
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}
+	s.addShimSearcher(L)
 }
 
 // Validate wraps app in the lsgi.validator middleware, as `lsgi serve --dev`
@@ -155,7 +166,10 @@ func compileModule(name string) (*lua.FunctionProto, error) {
 	if p, ok := protos.m[name]; ok {
 		return p, nil
 	}
-	file := luaModules[name]
+	file, ok := luaModules[name]
+	if !ok {
+		file = shimModules[name]
+	}
 	src, err := luaSources.ReadFile(luaSourceRoot + "/" + file)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,8 @@ import (
 // allModules lists every name Preload must register.
 var allModules = []string{
 	ModRequest, ModResponse, ModRouter, ModValidator, ModBody, ModErrors, ModHeaders,
-	ModStatic, ModGzip, ModTemplate, ModJSON, ModHTML, ModUtil, ModDB, ModHTTP,
+	ModStatic, ModGzip, ModTemplate, ModJSON, ModHTML, ModUtil,
+	ModShared, ModSession, ModConfig, ModCrypto, ModDB, ModHTTP,
 }
 
 func TestPreloadRegistersEveryModule(t *testing.T) {
