@@ -23,7 +23,9 @@
 -- data/notes.db, unless lsgi serve is given --db postgres://... The tables
 -- come from migrations/, which the host runs once, when the app loads. So
 -- every Lua state of the app sees the same notes, and they survive reloads
--- and restarts.
+-- and restarts. The page counts its views in a shared dictionary
+-- (lsgi.shared), which every state sees too: kept across reloads, and
+-- across restarts when lsgi serve keeps its dictionaries in Redis.
 local Router = require "lsgi.router"
 local Request = require "lsgi.request"
 local Response = require "lsgi.response"
@@ -34,6 +36,7 @@ local gzip = require "lsgi.middleware.gzip"
 local util = require "lsgi.util"
 local json = require "json"
 local db = require "lsgi.db"
+local stats = require("lsgi.shared").stats
 
 local MAX_NOTES = 500 -- the oldest note goes when a new one would pass this
 local MAX_TEXT = 2000 -- bytes of note text
@@ -145,11 +148,13 @@ r:get("/", function(environ, start_response)
     newest_first[#newest_first + 1] = notes[i]
   end
   local author = req.cookies[AUTHOR_COOKIE]
+  local views = stats:incr("page_views", 1, 0) -- atomic across states
   local page = template.render({ "templates/layout.html", "templates/index.html" }, {
     title = "Notes",
     base = req.script_name,
     notes = newest_first,
     count = #notes,
+    views = views,
     author = author and util.unquote_plus(author) or "",
   })
   return Response.html(page)(environ, start_response)
