@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 )
 
@@ -24,8 +23,8 @@ type DB struct {
 	// PostgreSQL: the app's schema, as a name and as a quoted identifier,
 	// created on first use.
 	schema, quoted string
-	schemaMu       sync.Mutex
-	schemaReady    bool
+	schemaLock     chan struct{} // held while the schema is being created
+	schemaReady    atomic.Bool
 }
 
 // Result is what a query returns: its column names and rows. A row holds

@@ -51,15 +51,25 @@ func (p *pgPool) app(m *Manager, name string) (*DB, error) {
 	if len(schema) > 63 {
 		return nil, fmt.Errorf("appdb: app name %q is too long for a PostgreSQL schema name (%s, at most 63 bytes)", name, schema)
 	}
-	return &DB{m: m, app: name, kind: Postgres, sql: p.db, schema: schema, quoted: pgx.Identifier{schema}.Sanitize()}, nil
+	return &DB{m: m, app: name, kind: Postgres, sql: p.db, schema: schema, quoted: pgx.Identifier{schema}.Sanitize(),
+		schemaLock: make(chan struct{}, 1)}, nil
 }
 
 // ensureSchema creates the app's schema on first use. A schema another
 // host created at the same moment counts as created.
 func (d *DB) ensureSchema(ctx context.Context) error {
-	d.schemaMu.Lock()
-	defer d.schemaMu.Unlock()
-	if d.schemaReady {
+	if d.schemaReady.Load() {
+		return nil
+	}
+	// One creator at a time; the others wait no longer than their
+	// context allows.
+	select {
+	case d.schemaLock <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the creation of schema %s: %w", d.quoted, ctx.Err())
+	}
+	defer func() { <-d.schemaLock }()
+	if d.schemaReady.Load() {
 		return nil
 	}
 	if _, err := d.sql.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.quoted); err != nil {
@@ -68,7 +78,7 @@ func (d *DB) ensureSchema(ctx context.Context) error {
 			return fmt.Errorf("create schema %s: %w", d.quoted, err)
 		}
 	}
-	d.schemaReady = true
+	d.schemaReady.Store(true)
 	return nil
 }
 
