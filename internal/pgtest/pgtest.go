@@ -123,12 +123,13 @@ func postgresUser() (*syscall.Credential, error) {
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
 // command prepares a program run as the server's user, in its own process
-// group.
+// group. If the test binary dies without stopping it (a panic), the
+// kernel sends it SIGQUIT, PostgreSQL's immediate shutdown.
 func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
 	return cmd
 }
 
