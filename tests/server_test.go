@@ -77,6 +77,20 @@ func startServerUnder(t *testing.T, wrapper, env []string, suite string, files m
 			t.Fatal(err)
 		}
 	}
+	return startServerAtUnder(t, wrapper, env, dir, flags...)
+}
+
+// startServerAt serves the plugins folder dir as it is, from its parent
+// folder (where ./data goes). The server is stopped when the test ends.
+func startServerAt(t *testing.T, dir string, flags ...string) *server {
+	t.Helper()
+	return startServerAtUnder(t, nil, nil, dir, flags...)
+}
+
+// startServerAtUnder is startServerAt with a wrapper command and extra
+// environment variables, as in startServerUnder.
+func startServerAtUnder(t *testing.T, wrapper, env []string, dir string, flags ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, flags...)
 	args = append(args, dir)
 

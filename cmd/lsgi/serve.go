@@ -46,6 +46,7 @@ func serve(args []string, stderr io.Writer) int {
 	var limits luabridge.Limits
 	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps (docs/SECURITY.md)")
 	serviceFlags := addServiceFlags(fs)
+	sqlf := addSQLFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -80,6 +81,11 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	services, err := serviceFlags.build(logger)
+	if err == nil {
+		if err = sqlf.fill(services, logger); err != nil {
+			services.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
