@@ -74,24 +74,13 @@ func (s *Supervisor) spawn() error {
 }
 
 // start runs p's command with the control connection, passes it the
-// listening socket, and starts the goroutines that relay its output, read its messages and
-// wait for its exit.
+// listening socket, and starts the goroutines that relay its output, read
+// its messages and wait for its exit.
 func (s *Supervisor) start(p *process, spec Spec) error {
-	specJSON, err := json.Marshal(spec)
+	ctl, childCtl, err := controlPair()
 	if err != nil {
-		return fmt.Errorf("supervisor: %w", err)
+		return err
 	}
-	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("supervisor: control socket: %w", err)
-	}
-	// Non-blocking, so that Run can close it under a blocked reader.
-	if err := syscall.SetNonblock(pair[0], true); err != nil {
-		syscall.Close(pair[0])
-		syscall.Close(pair[1])
-		return fmt.Errorf("supervisor: control socket: %w", err)
-	}
-	ctl, childCtl := os.NewFile(uintptr(pair[0]), "control"), os.NewFile(uintptr(pair[1]), "control")
 	defer childCtl.Close()
 	stderrR, stderrW, err := os.Pipe()
 	if err != nil {
@@ -99,26 +88,11 @@ func (s *Supervisor) start(p *process, spec Spec) error {
 		return fmt.Errorf("supervisor: stderr pipe: %w", err)
 	}
 	defer stderrW.Close()
-
-	env := make([]string, 0, len(s.cfg.Env)+1)
-	for _, kv := range s.cfg.Env {
-		if !strings.HasPrefix(kv, EnvVar+"=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, EnvVar+"="+string(specJSON))
-	newCmd := func() *exec.Cmd {
-		return &exec.Cmd{
-			Path:        s.cfg.Path,
-			Args:        s.cfg.Args,
-			Env:         env,
-			Dir:         s.cfg.Dir,
-			Stdout:      s.cfg.Stdout,
-			Stderr:      stderrW,
-			ExtraFiles:  []*os.File{childCtl}, // controlFD
-			SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-			WaitDelay:   time.Second,
-		}
+	newCmd, err := s.command(spec, childCtl, stderrW)
+	if err != nil {
+		ctl.Close()
+		stderrR.Close()
+		return err
 	}
 	cmd, err := s.startInCgroup(p, newCmd)
 	if err == nil {
@@ -154,6 +128,52 @@ func (s *Supervisor) start(p *process, spec Spec) error {
 		s.send(event{kind: evExit, p: p, err: err})
 	}()
 	return nil
+}
+
+// controlPair makes the control connection: the supervisor's end,
+// non-blocking so that Run can close it under a blocked reader, and the
+// worker's.
+func controlPair() (ctl, child *os.File, err error) {
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("supervisor: control socket: %w", err)
+	}
+	if err := syscall.SetNonblock(pair[0], true); err != nil {
+		syscall.Close(pair[0])
+		syscall.Close(pair[1])
+		return nil, nil, fmt.Errorf("supervisor: control socket: %w", err)
+	}
+	return os.NewFile(uintptr(pair[0]), "control"), os.NewFile(uintptr(pair[1]), "control"), nil
+}
+
+// command returns a function making the worker's command: the configured
+// one, with spec in EnvVar, the control connection as controlFD, stderr
+// into the relay's pipe, and a process group of its own.
+func (s *Supervisor) command(spec Spec, childCtl, stderr *os.File) (func() *exec.Cmd, error) {
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: %w", err)
+	}
+	env := make([]string, 0, len(s.cfg.Env)+1)
+	for _, kv := range s.cfg.Env {
+		if !strings.HasPrefix(kv, EnvVar+"=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, EnvVar+"="+string(specJSON))
+	return func() *exec.Cmd {
+		return &exec.Cmd{
+			Path:        s.cfg.Path,
+			Args:        s.cfg.Args,
+			Env:         env,
+			Dir:         s.cfg.Dir,
+			Stdout:      s.cfg.Stdout,
+			Stderr:      stderr,
+			ExtraFiles:  []*os.File{childCtl}, // controlFD
+			SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+			WaitDelay:   time.Second,
+		}
+	}, nil
 }
 
 // startInCgroup starts the command, inside p's cgroup if it has one:
