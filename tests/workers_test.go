@@ -126,7 +126,7 @@ func getBody(c *http.Client, url string) (string, error) {
 }
 
 func TestWorkersMemoryBombRestartsTheWorker(t *testing.T) {
-	s := startServer(t, "workers", "--workers", "1", "--worker-memory", "256MiB", "--timeout", "20s")
+	s := startServer(t, "workers", "--workers", "1", "--worker-memory", "256m", "--timeout", "20s")
 	s.crashes = true // the bombed worker's runtime reports its death
 	first := pidsOf(waitLogCount(t, s.log, workerReadyRE, 1))[0]
 

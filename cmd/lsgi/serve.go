@@ -40,6 +40,7 @@ func serve(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	serviceFlags := addServiceFlags(fs)
 	wk := addWorkerFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
@@ -78,6 +79,12 @@ func serve(args []string, stderr io.Writer) int {
 	if done {
 		return code
 	}
+	services, err := serviceFlags.build(logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	defer services.Close()
 
 	cfg := host.Config{
 		Dir:          dir,
@@ -91,6 +98,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dev:          *dev,
 		Root:         *root,
 		Logger:       logger,
+		Services:     services,
 
 		ForwardedAllowIPs: strings.Split(*forwarded, ","),
 	}

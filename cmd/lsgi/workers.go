@@ -15,10 +15,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/lsgi/lsgi/dict"
 	"github.com/lsgi/lsgi/host"
 	"github.com/lsgi/lsgi/supervisor"
 )
@@ -36,6 +36,7 @@ type workerOptions struct {
 	jitter      int64
 	graceful    time.Duration
 
+	fs      *flag.FlagSet
 	fastCGI bool
 	worker  *supervisor.Worker // set in a worker process
 }
@@ -43,9 +44,9 @@ type workerOptions struct {
 // addWorkerFlags defines the worker-mode flags on fs, and
 // --graceful-timeout, which single-process serving uses too.
 func addWorkerFlags(fs *flag.FlagSet) *workerOptions {
-	o := &workerOptions{}
+	o := &workerOptions{fs: fs}
 	fs.IntVar(&o.workers, "workers", 0, "run `N` worker processes under a supervisor, so that a fatal error in one costs only its own requests (0: one process, for development)")
-	fs.Var(&o.memory, "worker-memory", "memory limit of each worker in `bytes` (suffixes KiB, MiB, GiB); default: three quarters of the memory available, divided among the workers")
+	fs.Var(&o.memory, "worker-memory", "memory limit of each worker: `size` in bytes, or with k, m or g (512m); default: three quarters of the memory available, divided among the workers")
 	fs.Int64Var(&o.maxRequests, "max-requests", 0, "replace a worker once it has served `N` requests (0: never)")
 	fs.Int64Var(&o.jitter, "max-requests-jitter", 0, "add a random 0 to `J` to each worker's --max-requests, so that workers do not all restart at once")
 	fs.DurationVar(&o.graceful, "graceful-timeout", shutdownGrace, "how long requests in flight may take to finish on SIGINT or SIGTERM, and when a worker is replaced")
@@ -163,6 +164,9 @@ func superviseWorkers(o *workerOptions, args []string, bind string, logger *slog
 		return 1
 	}
 
+	if f := o.fs.Lookup("shared"); f != nil && (f.Value.String() == "memory" || f.Value.String() == "") {
+		logger.Warn("lsgi.shared keeps its dictionaries in each worker's memory: workers do not share them (sessions, counters), and a replaced worker's are lost; use --shared redis://HOST:PORT/DB to share them")
+	}
 	cg, cgErr := supervisor.DelegateCgroup()
 	if cgErr != nil {
 		cg = nil
@@ -239,7 +243,7 @@ func relaySignals(ctx context.Context, s *supervisor.Supervisor, ready func()) <
 func (o *workerOptions) workerMemory(logger *slog.Logger, stderr io.Writer) (int64, bool) {
 	if o.memory != 0 {
 		if o.memory < supervisor.MinWorkerMemory {
-			fmt.Fprintf(stderr, "lsgi: -worker-memory %d: want at least %d (32MiB)\n", o.memory, supervisor.MinWorkerMemory)
+			fmt.Fprintf(stderr, "lsgi: -worker-memory %d: want at least %d (32m)\n", o.memory, supervisor.MinWorkerMemory)
 			return 0, false
 		}
 		return int64(o.memory), true
@@ -251,37 +255,17 @@ func (o *workerOptions) workerMemory(logger *slog.Logger, stderr io.Writer) (int
 	return memory, true
 }
 
-// byteSize is a flag value in bytes that also takes the suffixes K, KiB,
-// M, MiB, G, GiB (all powers of 1024, as memory sizes usually are).
+// byteSize is a flag value in bytes, written as --shared-size is: a
+// number, optionally followed by k, m or g (powers of 1024).
 type byteSize int64
 
 func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
 
 func (b *byteSize) Set(s string) error {
-	n, err := parseByteSize(s)
+	n, err := dict.ParseSize(s)
 	if err != nil {
 		return err
 	}
 	*b = byteSize(n)
 	return nil
-}
-
-// parseByteSize parses "536870912", "512MiB", "512M", "2GiB" and the like.
-func parseByteSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	digits := strings.TrimLeft(s, "0123456789")
-	num, unit := s[:len(s)-len(digits)], strings.TrimSpace(digits)
-	shift := map[string]uint{"": 0, "b": 0, "k": 10, "kib": 10, "m": 20, "mib": 20, "g": 30, "gib": 30}
-	sh, ok := shift[strings.ToLower(unit)]
-	if !ok {
-		return 0, fmt.Errorf("%q: unknown unit %q (want KiB, MiB or GiB)", s, unit)
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a size in bytes", s)
-	}
-	if n > (1<<63-1)>>sh {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	return n << sh, nil
 }
