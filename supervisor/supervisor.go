@@ -71,9 +71,12 @@ type Config struct {
 	RestartBackoff    time.Duration
 	MaxRestartBackoff time.Duration
 
-	// Stdout and Stderr receive the workers' output, line by line (nil:
-	// discarded). The supervisor also keeps the last lines of each
-	// worker's stderr to log the cause of a death.
+	// Stdout and Stderr receive the workers' output (nil: discarded).
+	// Stderr gets it line by line, one Write per line, under a lock of the
+	// supervisor's, which also keeps the last lines of each worker's
+	// stderr to log the cause of a death. A Stdout that is not an
+	// *os.File, and a Stderr that the Logger writes to as well, must be
+	// safe for concurrent use.
 	Stdout io.Writer
 	Stderr io.Writer
 

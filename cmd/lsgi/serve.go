@@ -75,7 +75,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	logger, code, done := wk.start(args, *bind, *fastCGI, logger, stderr)
+	logger, code, done := wk.start(args, *bind, *fastCGI, level, logger, stderr)
 	if done {
 		return code
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -58,7 +59,7 @@ func addWorkerFlags(fs *flag.FlagSet) *workerOptions {
 // worker attribute; with --workers it runs the supervisor until it stops
 // and returns done with the exit code; otherwise it checks that no
 // worker-only flag was given.
-func (o *workerOptions) start(args []string, bind string, fastCGI bool, logger *slog.Logger, stderr io.Writer) (_ *slog.Logger, code int, done bool) {
+func (o *workerOptions) start(args []string, bind string, fastCGI bool, level slog.Level, logger *slog.Logger, stderr io.Writer) (_ *slog.Logger, code int, done bool) {
 	o.fastCGI = fastCGI
 	w, err := supervisor.WorkerFromEnv()
 	if err != nil {
@@ -79,7 +80,11 @@ func (o *workerOptions) start(args []string, bind string, fastCGI bool, logger *
 		fmt.Fprintf(stderr, "lsgi: -worker-memory, -max-requests and -max-requests-jitter need -workers\n")
 		return logger, 2, true
 	case o.workers > 0:
-		return logger, superviseWorkers(o, args, bind, logger, stderr), true
+		// The supervisor's log and its workers' output share stderr: one
+		// lock keeps their lines whole.
+		out := &lockedWriter{w: stderr}
+		logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+		return logger, superviseWorkers(o, args, bind, logger, out), true
 	}
 	return logger, 0, false
 }
@@ -253,6 +258,18 @@ func (o *workerOptions) workerMemory(logger *slog.Logger, stderr io.Writer) (int
 	logger.Info("worker memory: three quarters of the memory available, divided among the workers",
 		"memory", memory, "available", avail.Bytes, "limited_by", avail.Source, "workers", o.workers)
 	return memory, true
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // byteSize is a flag value in bytes, written as --shared-size is: a
