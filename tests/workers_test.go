@@ -139,9 +139,13 @@ func TestWorkersMemoryBombRestartsTheWorker(t *testing.T) {
 		t.Errorf("worker %s died, want the bombed worker %d", died[1], first)
 	}
 	line, _ := s.log.find(workerDiedRE)
-	// The Go runtime's words, or the race detector's when the binary is
-	// built with -race (its shadow memory reaches the fence first).
-	if !strings.Contains(line, "out of memory") && !strings.Contains(line, "ThreadSanitizer failed to allocate") {
+	if !strings.Contains(line, ` cause="`) {
+		t.Errorf("the death is logged without its cause: %s", line)
+	}
+	// The Go runtime's words. Built with -race, the race detector's own
+	// allocations (its shadow memory) reach the fence first, and the
+	// worker ends in its words or in an abort instead.
+	if !raceEnabled && !strings.Contains(line, "out of memory") {
 		t.Errorf("the death is not logged as out of memory: %s", line)
 	}
 	waitLogCount(t, s.log, workerReadyRE, 2)
@@ -430,5 +434,26 @@ func TestWorkersUnixSocketOutlivesWorkers(t *testing.T) {
 	}
 	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the socket file is left after the supervisor stopped: %v", err)
+	}
+}
+
+func TestWorkersStopWhenTheSupervisorIsKilled(t *testing.T) {
+	s := startServer(t, "workers", "--workers", "2")
+	pids := pidsOf(waitLogCount(t, s.log, workerReadyRE, 2))
+	s.terminating.Store(true) // the test ends it itself
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.exited
+	// Their control connection closes with the supervisor: the workers
+	// stop on their own instead of serving on, unsupervised.
+	deadline := time.Now().Add(workerTimeout)
+	for _, pid := range pids {
+		for exists(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %d still running %v after its supervisor was killed", pid, workerTimeout)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
