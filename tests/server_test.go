@@ -67,6 +67,13 @@ func startServerFiles(t *testing.T, suite string, files map[string]string, flags
 			t.Fatal(err)
 		}
 	}
+	return startServerAt(t, dir, flags...)
+}
+
+// startServerAt serves the plugins folder dir as it is, from its parent
+// folder (where ./data goes). The server is stopped when the test ends.
+func startServerAt(t *testing.T, dir string, flags ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, flags...)
 	args = append(args, dir)
 

@@ -41,6 +41,7 @@ func serve(args []string, stderr io.Writer) int {
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	serviceFlags := addServiceFlags(fs)
+	sqlf := addSQLFlags(fs)
 	wk := addWorkerFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
@@ -80,6 +81,11 @@ func serve(args []string, stderr io.Writer) int {
 		return code
 	}
 	services, err := serviceFlags.build(logger)
+	if err == nil {
+		if err = sqlf.fill(services, logger); err != nil {
+			services.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
