@@ -31,10 +31,12 @@
 //     plus up to [Config.MaxRequestsJitter]) asks to retire. The
 //     supervisor starts its replacement at once and tells the old worker
 //     to stop only when the replacement is ready, so the number of workers
-//     accepting never drops. The old worker stops accepting, waits for the
-//     first request of each connection it had accepted (net/http would
-//     drop those once its shutdown began), then shuts down as on SIGTERM;
-//     it is killed if it is still running [Config.GracefulTimeout] later.
+//     accepting never drops. The old worker drains: it stops accepting,
+//     closes each kept-alive connection after its next response, and
+//     waits up to a second for its connections to close (net/http's
+//     shutdown would drop a request arriving meanwhile); then it shuts
+//     down as on SIGTERM, and is killed if it is still running
+//     [Config.GracefulTimeout] later.
 //  5. When Run's context is cancelled, every worker gets SIGTERM and
 //     [Config.GracefulTimeout] to finish its requests; those still running
 //     then are killed, with their process groups. Run returns once every
