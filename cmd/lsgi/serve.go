@@ -20,8 +20,8 @@ import (
 	"github.com/lsgi/lsgi/luabridge"
 )
 
-// shutdownGrace bounds how long in-flight requests may take to finish after
-// SIGINT or SIGTERM.
+// shutdownGrace is the default of --graceful-timeout: how long in-flight
+// requests may take to finish after SIGINT or SIGTERM.
 const shutdownGrace = 10 * time.Second
 
 func serve(args []string, stderr io.Writer) int {
@@ -47,6 +47,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps (docs/SECURITY.md)")
 	serviceFlags := addServiceFlags(fs)
 	sqlf := addSQLFlags(fs)
+	wk := addWorkerFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -80,6 +81,10 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, code, done := wk.start(args, *bind, *fastCGI, level, logger, stderr)
+	if done {
+		return code
+	}
 	services, err := serviceFlags.build(logger)
 	if err == nil {
 		if err = sqlf.fill(services, logger); err != nil {
@@ -133,7 +138,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	defer h.Close()
 
-	ln, err := listen(*bind)
+	ln, err := wk.listen(*bind)
 	if err != nil {
 		logger.Error("cannot listen", "err", err)
 		return 1
@@ -141,7 +146,7 @@ func serve(args []string, stderr io.Writer) int {
 	if *fastCGI {
 		return serveFastCGI(ln, h, logger)
 	}
-	srv := host.NewHTTPServer(ln.Addr().String(), h, logger)
+	srv := host.NewHTTPServer(ln.Addr().String(), wk.count(h), logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -167,8 +172,8 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}
 	stop()
-	logger.Info("shutting down: finishing in-flight requests", "grace", shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	logger.Info("shutting down: finishing in-flight requests", "grace", wk.graceful)
+	sctx, cancel := context.WithTimeout(context.Background(), wk.graceful)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at the end of the grace period", "err", err)
