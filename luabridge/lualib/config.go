@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -39,7 +40,7 @@ func (f *settingsFile) load(fsys fs.FS) (string, bool, error) {
 		if fsys == nil {
 			return
 		}
-		b, err := fs.ReadFile(fsys, SettingsFile)
+		b, err := appfs.ReadFile(fsys, SettingsFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:

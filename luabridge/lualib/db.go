@@ -50,7 +50,7 @@ type dbTx struct {
 
 func (s *Shared) openDB(L *lua.LState) int {
 	m := &dbModule{s: s}
-	json := loadedModule(L, ModJSON, openJSON)
+	json := loadedModule(L, ModJSON, s.openJSON)
 	m.null = L.GetField(json, "null")
 	if err := L.CallByParam(lua.P{Fn: L.GetField(json, "array"), NRet: 1, Protect: true}); err == nil {
 		if mt, ok := L.GetMetatable(L.Get(-1)).(*lua.LTable); ok {
