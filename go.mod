@@ -1,10 +1,10 @@
 module github.com/lsgi/lsgi
 
-go 1.26.8
-
-require github.com/yuin/gopher-lua v1.1.2
+go 1.26
 
 require (
-	github.com/fsnotify/fsnotify v1.10.1 // indirect
-	golang.org/x/sys v0.13.0 // indirect
+	github.com/fsnotify/fsnotify v1.10.1
+	github.com/yuin/gopher-lua v1.1.2
 )
+
+require golang.org/x/sys v0.13.0 // indirect
