@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 // Proxies is the set of peers trusted to report the client through
@@ -69,6 +71,18 @@ func (p Proxies) Trusts(remoteAddr string) bool {
 		}
 	}
 	return false
+}
+
+// IsLoopback reports whether addr, a peer's address with or without its
+// port ("127.0.0.1", "[::1]:5000": REMOTE_ADDR or a transport's remote
+// address), is a loopback address, 127.0.0.0/8 or ::1. Development error
+// pages are shown to such clients only.
+func IsLoopback(addr string) bool {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.IsLoopback()
 }
 
 // ErrConflictingProxyHeaders is returned by [Proxies.Apply] when a trusted
@@ -141,7 +155,7 @@ func (p Proxies) Apply(vars Vars, r *http.Request) (Vars, error) {
 					port = "443"
 				}
 			}
-			if isDigits(port) {
+			if httpsyntax.IsDecimal(port) {
 				vars = set(vars, "SERVER_PORT", port)
 			}
 		}

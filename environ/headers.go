@@ -3,6 +3,8 @@ package environ
 import (
 	"net/http"
 	"strings"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 // headerKind says what Build does with a header.
@@ -212,7 +214,7 @@ func scanName(name string) (ok, canonical bool) {
 			// both would map to HTTP_X_AUTH (werkzeug make_environ;
 			// gunicorn header_map=drop; E-13, D-07).
 			return false, false
-		case !isTokenByte(c):
+		case !httpsyntax.IsTokenChar(c):
 			// Not an RFC 9110 token, so never received over HTTP (only
 			// built in process); dropping it keeps every key a token,
 			// free of '=', spaces and NULs.
@@ -229,15 +231,6 @@ func scanName(name string) (ok, canonical bool) {
 		upper = c == '-'
 	}
 	return true, canonical
-}
-
-// isTokenByte reports whether c is a tchar (RFC 9110 5.6.2).
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // appendHeaders appends CONTENT_TYPE, CONTENT_LENGTH and the HTTP_*

@@ -2,7 +2,6 @@ package environ
 
 import (
 	"net/textproto"
-	"strings"
 	"testing"
 )
 
@@ -105,15 +104,6 @@ func TestScanName(t *testing.T) {
 		}
 		if tt.ok && tt.canonical != (textproto.CanonicalMIMEHeaderKey(tt.name) == tt.name) {
 			t.Errorf("scanName(%q) canonical = %v, textproto disagrees", tt.name, canonical)
-		}
-	}
-}
-
-func TestIsTokenByte(t *testing.T) {
-	const tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	for c := 0; c < 256; c++ {
-		if got, want := isTokenByte(byte(c)), strings.IndexByte(tchar, byte(c)) >= 0; got != want {
-			t.Errorf("isTokenByte(%q) = %v", byte(c), got)
 		}
 	}
 }
