@@ -45,11 +45,12 @@ func TestProxiesApply(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			vars, err := Build(nil, r, "", nil)
+			req := RequestFromHTTP(r)
+			vars, err := Build(nil, &req, "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			vars, err = trusted.Apply(vars, r)
+			vars, err = trusted.Apply(vars, r.RemoteAddr)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Apply error = %v, want %v", err, tt.wantErr)
 			}

@@ -1,5 +1,5 @@
-// This file checks an environ against the LSGI contract, after wsgiref's
-// validate.py check_environ.
+// This file holds Check, which the tests use to hold every environ Build
+// makes to the LSGI contract, after wsgiref's validate.py check_environ.
 
 package environ
 
@@ -25,7 +25,7 @@ var required = [...]string{
 }
 
 // nonEmpty are variables that must not be "" when they are present: an
-// absent fact is left out, not set to "" (PEP 3333; rule E-18).
+// absent fact is left out, not set to "" (PEP 3333; docs/SPEC.md 9.1).
 var nonEmpty = [...]string{
 	"REQUEST_METHOD",
 	"SERVER_NAME",
