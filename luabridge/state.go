@@ -15,9 +15,9 @@ import (
 // State is one Lua state running one instance of an app. It is used by one
 // request at a time; get it from a [Pool] and give it back with [Pool.Put].
 type State struct {
-	L    *lua.LState
-	prog *Program
-	app  lua.LValue
+	lstate *lua.LState
+	prog   *Program
+	app    lua.LValue
 
 	// resume is coroutine.resume as the standard library defined it, kept
 	// before the app could replace the global (gopher-lua cannot resume a
@@ -53,7 +53,7 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistrySize:    1024 * 4,
 		RegistryMaxSize: 1024 * 256,
 	})
-	s := &State{L: L, prog: p}
+	s := &State{lstate: L, prog: p}
 	if err := s.openLibs(); err != nil {
 		L.Close()
 		return nil, fmt.Errorf("luabridge: open libraries for %s: %w", p.name, err)
@@ -132,7 +132,7 @@ func OpenLibs(L *lua.LState, trust bool) error {
 // is trusted) and installs the host's replacements for print, require's file
 // loader, dofile and loadfile.
 func (s *State) openLibs() error {
-	L := s.L
+	L := s.lstate
 	if err := OpenLibs(L, s.prog.opts.Trust); err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *State) openLibs() error {
 // instantiate runs the main chunk and returns the app it defines: its first
 // return value, or else the global "application".
 func (s *State) instantiate(ctx context.Context) (lua.LValue, error) {
-	L := s.L
+	L := s.lstate
 	ctx, cancel := context.WithTimeout(ctx, initTimeout)
 	defer cancel()
 	L.SetContext(ctx)
@@ -197,14 +197,14 @@ func (s *State) callable(v lua.LValue) bool {
 	case *lua.LFunction:
 		return true
 	case *lua.LTable, *lua.LUserData:
-		_, ok := s.L.GetMetaField(v, "__call").(*lua.LFunction)
+		_, ok := s.lstate.GetMetaField(v, "__call").(*lua.LFunction)
 		return ok
 	}
 	return false
 }
 
 // close releases the Lua state.
-func (s *State) close() { s.L.Close() }
+func (s *State) close() { s.lstate.Close() }
 
 // LoadError reports an app whose main chunk failed to run or returned no app.
 type LoadError struct {
