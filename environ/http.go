@@ -8,6 +8,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -90,4 +91,17 @@ func WithGateway(r *http.Request, gw *Gateway) *http.Request {
 func GatewayOf(r *http.Request) *Gateway {
 	gw, _ := r.Context().Value(gatewayKey{}).(*Gateway)
 	return gw
+}
+
+// WithVars returns a shallow copy of r whose Gateway has vars after its own:
+// how a middleware of an embedding program adds environ entries (the
+// authenticated user as REMOTE_USER, its own "myapp." extensions). The
+// Gateway r carries, if any, is copied, not changed.
+func WithVars(r *http.Request, vars ...Var) *http.Request {
+	var gw Gateway
+	if old := GatewayOf(r); old != nil {
+		gw = *old
+	}
+	gw.Vars = append(slices.Clip(gw.Vars), vars...)
+	return WithGateway(r, &gw)
 }

@@ -17,7 +17,7 @@ import (
 func benchHandler(b *testing.B) *Handler {
 	b.Helper()
 	// The same apps the load script (tests/load/run.sh) measures over HTTP.
-	h, err := New(Config{Dir: "../tests/load/plugins", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(Config{Plugins: []PluginSource{Folder{Path: "../tests/load/plugins"}}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
