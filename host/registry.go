@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -213,7 +214,7 @@ func (r *registry) plan(sc scope, found []scanned) ([]*plugin, error) {
 	for _, s := range found {
 		gone := map[string]*plugin{} // this source's plugins the scan did not find, by name
 		for _, pl := range r.plugins {
-			if pl.src == s.src && (s.names == nil || contains(s.names, pl.name)) {
+			if pl.src == s.src && (s.names == nil || slices.Contains(s.names, pl.name)) {
 				gone[pl.name] = pl
 			}
 		}
@@ -456,15 +457,6 @@ func mountName(prefix string) string {
 		return "/"
 	}
 	return prefix
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // errNotLoaded is what a mount whose plugin failed to load answers with.

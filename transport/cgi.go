@@ -26,11 +26,11 @@ func CGIRoot() string {
 
 // ServeCGI serves the one request of a CGI invocation with h, writing the
 // response to stdout, as net/http/cgi's Serve does with any handler. The
-// path is SCRIPT_NAME and PATH_INFO as the CGI host set them, the
+// path is SCRIPT_NAME and PATH_INFO as the CGI host set them, and the
 // request's Gateway says SERVER_NAME, SERVER_PORT, run-once and the
-// REMOTE_USER, AUTH_TYPE and REMOTE_IDENT the host passed, and a handler
-// that implements host.ReasonSetter's counterpart on the writer sends its
-// own reason phrase. Logs must go to stderr: stdout is the response.
+// REMOTE_USER, AUTH_TYPE and REMOTE_IDENT the host passed. The writer is a
+// [host.ReasonSetter], so an app's own reason phrase goes out. Logs must go
+// to stderr: stdout is the response.
 //
 // An aborted response ends early and ServeCGI returns [host.ErrAborted]; a
 // handler panic is returned as a *[PanicError].
