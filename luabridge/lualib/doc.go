@@ -26,6 +26,15 @@
 //   - lsgi.util: URL, query string, cookie and path helpers in the manner
 //     of wsgiref.util.
 //   - lsgi.body: helpers to consume an LSGI result (for middleware authors).
+//   - lsgi.wsapi: runs a WSAPI app (run(wsapi_env) returning status,
+//     headers and a body iterator) as an LSGI app, with WSAPI's
+//     environment conventions.
+//
+// Preload also adds a searcher at the end of package.loaders for two
+// stand-ins that pure-Lua libraries expect to find installed: lfs (the
+// reading part of LuaFileSystem, over the app's folder only) and coxpcall
+// (pcall and xpcall that a coroutine can yield through). Being last, they
+// are found only when the app brings no module of that name.
 //
 // String-heavy work (escaping, templates, query and multipart parsing, JSON,
 // gzip, static files) runs in Go: gopher-lua's string operations are several

@@ -27,6 +27,7 @@ const (
 	ModJSON      = "json"                    // ModJSON encodes and decodes JSON.
 	ModHTML      = "lsgi.html"               // ModHTML escapes HTML.
 	ModUtil      = "lsgi.util"               // ModUtil has URL, cookie and path helpers.
+	ModWSAPI     = "lsgi.wsapi"              // ModWSAPI runs WSAPI apps as LSGI apps.
 
 	modNative = "lsgi._native" // private helpers of the Lua modules
 )
@@ -45,6 +46,7 @@ var luaModules = map[string]string{
 	ModHeaders:   "lsgi/middleware/headers.lua",
 	ModStatic:    "lsgi/middleware/static.lua",
 	ModGzip:      "lsgi/middleware/gzip.lua",
+	ModWSAPI:     "lsgi/wsapi.lua",
 }
 
 //go:embed lua
@@ -112,6 +114,7 @@ func (s *Shared) Preload(L *lua.LState) {
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}
+	s.addShimSearcher(L)
 }
 
 // Validate wraps app in the lsgi.validator middleware, as `lsgi serve --dev`
@@ -145,7 +148,10 @@ func compileModule(name string) (*lua.FunctionProto, error) {
 	if p, ok := protos.m[name]; ok {
 		return p, nil
 	}
-	file := luaModules[name]
+	file, ok := luaModules[name]
+	if !ok {
+		file = shimModules[name]
+	}
 	src, err := luaSources.ReadFile(luaSourceRoot + "/" + file)
 	if err != nil {
 		return nil, err
