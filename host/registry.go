@@ -159,17 +159,26 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 	if err != nil || len(todo) == 0 {
 		return err
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
+	// A few workers per update, not a goroutine per plugin: a folder may
+	// hold thousands. The slots bound the loads of all updates together.
+	queue := make(chan *plugin, len(todo))
 	for _, pl := range todo {
+		queue <- pl
+	}
+	close(queue)
+	var wg sync.WaitGroup
+	for range min(len(todo), cap(r.slots)) {
 		wg.Add(1)
 		r.loads.Add(1)
 		go func() {
 			defer r.loads.Done()
 			defer wg.Done()
-			r.reload(pl, sc.force)
+			for pl := range queue {
+				r.reload(pl, sc.force)
+			}
 		}()
 	}
+	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
