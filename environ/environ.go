@@ -217,7 +217,7 @@ func splitPath(r *Request, scriptName string) (script, pathInfo string, err erro
 	if _, ok := CutMount(escaped, scriptName); !ok {
 		return "", "", fmt.Errorf("%w: path %q, mount %q", ErrNotMounted, escaped, scriptName)
 	}
-	pathInfo, err = Unescape(escaped[len(scriptName):])
+	pathInfo, err = unescape(escaped[len(scriptName):])
 	if err != nil {
 		return "", "", fmt.Errorf("%w %q: %w", ErrBadTarget, escaped, err)
 	}
@@ -246,7 +246,7 @@ func mountPrefix(scriptName string) (string, error) {
 	if scriptName[0] != '/' || scriptName[len(scriptName)-1] == '/' {
 		return "", fmt.Errorf("environ: mount prefix %q must be \"\" or start with '/' and not end with '/'", scriptName)
 	}
-	decoded, err := Unescape(scriptName)
+	decoded, err := unescape(scriptName)
 	if err != nil {
 		return "", fmt.Errorf("environ: mount prefix %q: %w", scriptName, err)
 	}
