@@ -109,6 +109,7 @@ func OpenLibs(L *lua.LState, trust bool) error {
 			return fmt.Errorf("luabridge: open %s: %w", lib.name, err)
 		}
 	}
+	openPatternFunctions(L, 0, 0) // bounded string.find, match, gmatch and gsub (strpattern.go)
 	if trust {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/host"
+	"github.com/lsgi/lsgi/luabridge/lualib"
 	"github.com/lsgi/lsgi/transport"
 )
 
@@ -27,6 +28,7 @@ type serveFlags struct {
 	timeout, queueTimeout, poll, graceful           time.Duration
 	states                                          int
 	maxBody                                         int64
+	services                                        *serviceFlags
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
@@ -50,6 +52,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.BoolVar(&f.dev, "dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	fs.StringVar(&f.accessLog, "access-log", "-", "access log `file`: - for stderr, off for none")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.services = addServiceFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -70,9 +73,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	return f, 0, true
 }
 
-// config is the host's configuration for the flags; closeFn releases what
-// it opened (the access log file).
-func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger) (cfg host.Config, closeFn func(), err error) {
+// config is the host's configuration for the flags, services is what the
+// service flags opened; closeFn releases what config opened (the access log
+// file).
+func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lualib.Services) (cfg host.Config, closeFn func(), err error) {
 	cfg = host.Config{
 		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll}},
 		States:            f.states,
@@ -84,6 +88,7 @@ func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger) (cfg host.Con
 		Validate:          f.dev,
 		Root:              f.root,
 		Logger:            logger,
+		Services:          services,
 		ForwardedAllowIPs: strings.Split(f.forwarded, ","),
 	}
 	switch f.accessLog {
@@ -120,7 +125,13 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // the transports log what they catch there
-	cfg, closeLog, err := f.config(stderr, logger)
+	services, err := f.services.build(logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	defer services.Close()
+	cfg, closeLog, err := f.config(stderr, logger, services)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
