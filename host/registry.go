@@ -178,14 +178,10 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 			}
 		}()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("host: reload: %w", ctx.Err())
+	if err := waitGroup(ctx, &wg); err != nil {
+		return fmt.Errorf("host: reload: %w", err)
 	}
+	return nil
 }
 
 // scanned is what one source holds now.
