@@ -350,6 +350,11 @@ func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The app's migrations (lsgi.db) run before its first state opens; one
+	// that fails fails this load, so the previous version keeps serving.
+	if err := r.cfg.Services.PrepareApp(r.life, pl.name, assets); err != nil {
+		return nil, err
+	}
 	return luabridge.NewPool(r.life, prog, r.cfg.States)
 }
 

@@ -19,15 +19,18 @@ func TestArchitecture(t *testing.T) {
 	allowed := map[string][]string{
 		"httpsyntax":           {},
 		"dict":                 {},
+		"appdb":                {},
+		"outbound":             {},
+		"supervisor":           {},
 		"luabridge/luapattern": {},
 		"environ":              {"httpsyntax"},
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", lua},
-		"luabridge/lualib":     {"environ", "httpsyntax", "dict", lua},
+		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
 		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "luabridge/lualib", "dict"},
+		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {

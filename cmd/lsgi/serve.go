@@ -21,14 +21,20 @@ import (
 	"github.com/lsgi/lsgi/transport"
 )
 
+// shutdownGrace is the default of --graceful-timeout: how long in-flight
+// requests and app loads may take to finish after SIGINT or SIGTERM.
+const shutdownGrace = 10 * time.Second
+
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
 	dir, bind, root, forwarded, accessLog, logLevel string
 	fastCGI, trust, reload, dev                     bool
-	timeout, queueTimeout, poll, graceful           time.Duration
+	timeout, queueTimeout, poll                     time.Duration
 	states                                          int
 	maxBody                                         int64
 	services                                        *serviceFlags
+	sql                                             *sqlFlags
+	workers                                         *workerOptions // and --graceful-timeout
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
@@ -43,7 +49,6 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.StringVar(&f.forwarded, "forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
 	fs.DurationVar(&f.queueTimeout, "queue-timeout", 5*time.Second, "how long a request waits for a free Lua state before 503")
-	fs.DurationVar(&f.graceful, "graceful-timeout", 10*time.Second, "after SIGINT or SIGTERM, how long in-flight requests and plugin loads may take to finish")
 	fs.IntVar(&f.states, "states", 0, "Lua states per app, hence concurrent requests per app (default 2 x CPUs, at least 4)")
 	fs.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body in bytes (-1: no limit)")
 	fs.BoolVar(&f.trust, "trust", false, "open the whole Lua standard library (io, os, debug) to apps")
@@ -53,6 +58,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.StringVar(&f.accessLog, "access-log", "-", "access log `file`: - for stderr, off for none")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.services = addServiceFlags(fs)
+	f.sql = addSQLFlags(fs)
+	f.workers = addWorkerFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -124,8 +131,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, level, logger, stderr)
+	if done {
+		return code
+	}
 	slog.SetDefault(logger) // the transports log what they catch there
-	services, err := f.services.build(logger)
+	services, err := f.buildServices(logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
@@ -142,22 +153,35 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
-	ln, err := listen(f.bind)
+	ln, err := f.workers.listen(f.bind)
 	if err != nil {
 		h.Close()
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
 	if f.fastCGI {
-		return serveFastCGI(ln, h, f.graceful, logger)
+		return serveFastCGI(ln, h, f.workers.graceful, logger)
 	}
 	return serveHTTP(ln, h, f, logger)
+}
+
+// buildServices opens the resources the service and SQL flags describe.
+func (f *serveFlags) buildServices(logger *slog.Logger) (*lualib.Services, error) {
+	services, err := f.services.build(logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.sql.fill(services, logger); err != nil {
+		services.Close()
+		return nil, err
+	}
+	return services, nil
 }
 
 // serveHTTP serves HTTP on ln until SIGINT or SIGTERM, reloading every app
 // on SIGHUP, then shuts down within the graceful timeout.
 func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Logger) int {
-	srv := transport.NewHTTPServer(ln.Addr().String(), h, logger)
+	srv := transport.NewHTTPServer(ln.Addr().String(), f.workers.count(h), logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -182,8 +206,8 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Log
 		}
 	}
 	stop()
-	logger.Info("shutting down: finishing in-flight requests", "grace", f.graceful)
-	sctx, cancel := context.WithTimeout(context.Background(), f.graceful)
+	logger.Info("shutting down: finishing in-flight requests", "grace", f.workers.graceful)
+	sctx, cancel := context.WithTimeout(context.Background(), f.workers.graceful)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at the end of the grace period", "err", err)

@@ -36,6 +36,10 @@
 //   - lsgi.wsapi: runs a WSAPI app (run(wsapi_env) returning status,
 //     headers and a body iterator) as an LSGI app, with WSAPI's
 //     environment conventions.
+//   - lsgi.db: SQL on the app's own database (package appdb), reached
+//     through [Services].
+//   - lsgi.http: outbound HTTP within the host's destination policy
+//     (package outbound), reached through [Services].
 //
 // Preload also adds a searcher at the end of package.loaders for two
 // stand-ins that pure-Lua libraries expect to find installed: lfs (the

@@ -1,12 +1,20 @@
 package lualib
 
 import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/lsgi/lsgi/outbound"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -55,6 +63,9 @@ func TestDocsExamples(t *testing.T) {
 					t.Fatalf("does not compile: %v\n%s", err, code)
 				}
 				f := newFixture(t, false)
+				if strings.Contains(code, ModHTTP) {
+					f.services.HTTP = docsHTTPClient(t)
+				}
 				L := f.state(t)
 				if err := L.DoString(docsPrelude); err != nil {
 					t.Fatal(err)
@@ -132,3 +143,42 @@ for _, r in ipairs(example_requests) do
     error(method .. " " .. path .. " gave " .. res.body .. ", without " .. text)
   end
 end`
+
+// docsHTTPClient returns the client the examples of lsgi.http run with: it
+// maps api.example.com to a local HTTPS server that answers what the
+// examples ask, and keeps the default destination policy for the rest.
+func docsHTTPClient(t *testing.T) *outbound.Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":1,"name":"Ann"}`)
+	})
+	mux.HandleFunc("GET /export.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		for i := range 1000 {
+			fmt.Fprintf(w, "%d,row %d\n", i, i)
+		}
+	})
+	mux.HandleFunc("POST /hooks", func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&v) != nil {
+			http.Error(w, "expected JSON", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	c, err := outbound.New(outbound.Config{
+		Allow:   []string{"*", srv.Listener.Addr().(*net.TCPAddr).IP.String()},
+		RootCAs: roots,
+		Hosts:   map[string]string{"api.example.com:443": srv.Listener.Addr().String()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

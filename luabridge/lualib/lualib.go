@@ -32,6 +32,8 @@ const (
 	ModConfig    = "lsgi.config"             // ModConfig reads allowed environment variables and the app's settings.
 	ModCrypto    = "lsgi.crypto"             // ModCrypto has hashes, HMAC, random tokens and base64.
 	ModWSAPI     = "lsgi.wsapi"              // ModWSAPI runs WSAPI apps as LSGI apps.
+	ModDB        = "lsgi.db"                 // ModDB runs SQL on the app's database.
+	ModHTTP      = "lsgi.http"               // ModHTTP makes outbound HTTP requests.
 
 	modNative = "lsgi._native" // private helpers of the Lua modules
 )
@@ -125,6 +127,8 @@ func (s *Shared) Preload(L *lua.LState) {
 	L.PreloadModule(ModShared, s.openShared)
 	L.PreloadModule(ModConfig, s.openConfig)
 	L.PreloadModule(ModCrypto, openCrypto)
+	L.PreloadModule(ModDB, s.openDB)
+	L.PreloadModule(ModHTTP, s.openHTTP)
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}

@@ -18,7 +18,7 @@ import (
 var allModules = []string{
 	ModRequest, ModResponse, ModRouter, ModValidator, ModBody, ModErrors, ModHeaders,
 	ModStatic, ModGzip, ModTemplate, ModJSON, ModHTML, ModUtil,
-	ModShared, ModSession, ModConfig, ModCrypto,
+	ModShared, ModSession, ModConfig, ModCrypto, ModDB, ModHTTP,
 }
 
 func TestPreloadRegistersEveryModule(t *testing.T) {

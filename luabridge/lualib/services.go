@@ -1,11 +1,15 @@
 package lualib
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 
+	"github.com/lsgi/lsgi/appdb"
 	"github.com/lsgi/lsgi/dict"
+	"github.com/lsgi/lsgi/outbound"
 )
 
 // Services are the host's long-lived resources behind the toolkit's data
@@ -40,7 +44,8 @@ type Services struct {
 	// random bytes) and written there with mode 0600 on first use.
 	Secret []byte
 	// DataDir is the host's data folder, made on first use; "" means
-	// "data" in the working directory.
+	// "data" in the working directory. lsgi.db keeps each app's SQLite
+	// database there (DataDir/NAME.db) unless DB says otherwise.
 	DataDir string
 
 	// Env are the environment variables apps may read through
@@ -53,15 +58,29 @@ type Services struct {
 	// a Lua error that tells the operator what to allow.
 	EnvAllow []string
 
+	// DB is the backend of lsgi.db. Nil means SQLite files under DataDir
+	// with appdb's default limits, opened when an app first uses lsgi.db.
+	// Close closes it.
+	DB *appdb.Manager
+	// HTTP is the client behind lsgi.http. Nil means outbound's defaults:
+	// public destinations only, 16 MiB bodies, 5 redirects, 30s.
+	HTTP *outbound.Client
+
 	sharedOnce  sync.Once
 	sharedStore dict.Store
 
 	secretMu sync.Mutex
 	secret   []byte
+
+	mu          sync.Mutex // guards the fields below
+	closed      bool
+	defaultDB   *appdb.Manager
+	defaultHTTP *outbound.Client
 }
 
-// Close releases the resources the services hold. It is safe to call on a
-// nil Services.
+// Close releases the resources the services hold: the shared store, the
+// database (DB, or the default one) and HTTP's idle connections. Calls from
+// Lua made afterwards raise an error. It is safe to call on a nil Services.
 func (s *Services) Close() error {
 	if s == nil {
 		return nil
@@ -76,6 +95,21 @@ func (s *Services) Close() error {
 	})
 	if err := s.sharedStore.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("lualib: close the shared store: %w", err))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		for _, m := range []*appdb.Manager{s.DB, s.defaultDB} {
+			if m != nil {
+				errs = append(errs, m.Close())
+			}
+		}
+		for _, c := range []*outbound.Client{s.HTTP, s.defaultHTTP} {
+			if c != nil {
+				c.Close()
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -98,4 +132,70 @@ func (s *Services) dataDir() string {
 		return "data"
 	}
 	return s.DataDir
+}
+
+// errServicesClosed is what the data modules raise after Close.
+var errServicesClosed = errors.New("lualib: the host's services are closed (the server is stopping)")
+
+// database returns the backend of lsgi.db, making the default one on
+// first use.
+func (s *Services) database() (*appdb.Manager, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, errServicesClosed
+	case s.DB != nil:
+		return s.DB, nil
+	case s.defaultDB == nil:
+		m, err := appdb.New(appdb.Config{DataDir: s.dataDir()})
+		if err != nil {
+			return nil, err
+		}
+		s.defaultDB = m
+	}
+	return s.defaultDB, nil
+}
+
+// httpClient returns the client of lsgi.http, making the default one on
+// first use.
+func (s *Services) httpClient() (*outbound.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, errServicesClosed
+	case s.HTTP != nil:
+		return s.HTTP, nil
+	case s.defaultHTTP == nil:
+		c, err := outbound.New(outbound.Config{})
+		if err != nil {
+			return nil, err
+		}
+		s.defaultHTTP = c
+	}
+	return s.defaultHTTP, nil
+}
+
+// PrepareApp readies the services for a new version of the app called
+// name, before its first Lua state opens: it applies the migrations of
+// lsgi.db found in fsys, the app's own folder (nil for an app without
+// one). An error means that this version must not serve; the host then
+// keeps the previous one. It is safe to call on a nil Services.
+func (s *Services) PrepareApp(ctx context.Context, name string, fsys fs.FS) error {
+	if s == nil {
+		return nil
+	}
+	files, err := appdb.Migrations(fsys)
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	m, err := s.database()
+	if err != nil {
+		return fmt.Errorf("lualib: migrations of %s: %w", name, err)
+	}
+	if _, err := m.Migrate(ctx, name, fsys); err != nil {
+		return err
+	}
+	return nil
 }
