@@ -135,7 +135,7 @@ func (h *Handler) LiveStates() int { return h.reg.liveStates() }
 func (h *Handler) Mounts() map[string]error {
 	out := map[string]error{}
 	for _, pl := range h.reg.mounted() {
-		out[mountName(pl.prefix)] = pl.current.Load().err
+		out[mountName(pl.prefix)] = pl.current.Load().loadError()
 	}
 	return out
 }

@@ -36,11 +36,13 @@ type spec struct {
 type pluginFiles interface {
 	// main names the main chunk, in logs and in Lua errors.
 	main() string
-	// digest hashes every file whose change makes a new version.
-	digest() ([32]byte, error)
-	// load reads the main chunk and says where the app's modules and
-	// assets (templates, static files) come from.
-	load() (src []byte, modules, assets fs.FS, err error)
+	// digest hashes every file whose change makes a new version, and
+	// returns the main chunk as it read it: a version compiles exactly
+	// what its digest says, and each file is read once.
+	digest() (sum [32]byte, main []byte, err error)
+	// load says where the app's modules and assets (templates, static
+	// files) come from.
+	load() (modules, assets fs.FS, err error)
 	// source returns a file of the plugin named as its errors name it, or
 	// nil: the development error page shows the lines around an error.
 	source(file string) []byte
@@ -219,19 +221,21 @@ func (f *treeFiles) same(other pluginFiles) bool {
 // digest hashes the main file, and for a folder plugin every file below the
 // folder, so that an edit to a module or a template reloads it while a save
 // that changes nothing does not.
-func (f *treeFiles) digest() ([32]byte, error) {
+func (f *treeFiles) digest() (sum [32]byte, main []byte, err error) {
 	h := sha256.New()
+	found := false
 	add := func(name string) error {
 		data, err := fs.ReadFile(f.tree.fsys, name)
 		if err != nil {
 			return err
 		}
+		if name == f.file {
+			main, found = data, true
+		}
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
 		h.Write(data)
 		return nil
 	}
-	var sum [32]byte
-	var err error
 	if f.dir == "." {
 		err = add(f.file)
 	} else {
@@ -251,28 +255,28 @@ func (f *treeFiles) digest() ([32]byte, error) {
 			return add(name)
 		})
 	}
+	if err == nil && !found {
+		err = fs.ErrNotExist // the main file went away during the walk
+	}
 	if err != nil {
-		return sum, err
+		return sum, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
 	}
 	copy(sum[:], h.Sum(nil))
-	return sum, nil
+	return sum, main, nil
 }
 
-// load reads the main chunk. A folder plugin's modules, templates and
-// static files come from its folder; a single-file plugin's modules from the
-// plugins folder, and its assets from nowhere, since that folder holds the
-// other plugins' sources, which are not for serving.
-func (f *treeFiles) load() (src []byte, modules, assets fs.FS, err error) {
-	if src, err = fs.ReadFile(f.tree.fsys, f.file); err != nil {
-		return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
-	}
+// load says where the plugin's files come from. A folder plugin's modules,
+// templates and static files come from its folder; a single-file plugin's
+// modules from the plugins folder, and its assets from nowhere, since that
+// folder holds the other plugins' sources, which are not for serving.
+func (f *treeFiles) load() (modules, assets fs.FS, err error) {
 	if f.dir == "." {
-		return src, f.tree.fsys, nil, nil
+		return f.tree.fsys, nil, nil
 	}
 	if modules, err = fs.Sub(f.tree.fsys, f.dir); err != nil {
-		return nil, nil, nil, fmt.Errorf("host: module folder of %s: %w", f.main(), err)
+		return nil, nil, fmt.Errorf("host: module folder of %s: %w", f.main(), err)
 	}
-	return src, modules, modules, nil
+	return modules, modules, nil
 }
 
 // source reads a file of the plugins folder named as errors name it (its
@@ -358,23 +362,20 @@ func (f appFiles) read() ([]byte, error) {
 	return src, nil
 }
 
-func (f appFiles) digest() ([32]byte, error) {
+func (f appFiles) digest() ([32]byte, []byte, error) {
 	src, err := f.read()
 	if err != nil {
-		return [32]byte{}, err
+		return [32]byte{}, nil, err
 	}
-	return sha256.Sum256(src), nil
+	return sha256.Sum256(src), src, nil
 }
 
-func (f appFiles) load() (src []byte, modules, assets fs.FS, err error) {
-	if src, err = f.read(); err != nil {
-		return nil, nil, nil, err
-	}
+func (f appFiles) load() (modules, assets fs.FS, err error) {
 	if f.app.File == "" {
-		return src, nil, nil, nil
+		return nil, nil, nil
 	}
 	dir := os.DirFS(filepath.Dir(f.app.File))
-	return src, dir, dir, nil
+	return dir, dir, nil
 }
 
 // source returns the app's own source, the only file of it errors name.

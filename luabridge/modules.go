@@ -39,8 +39,8 @@ func (s *State) installSearchers() {
 	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
 	old := pkg.RawGetString("loaders").(*lua.LTable)
 	preload, pathLoader := old.RawGetInt(1), old.RawGetInt(2)
-	s.hostModules = L.NewTable()
-	loaders := L.NewTable()
+	s.hostModules = L.CreateTable(0, 64)
+	loaders := L.CreateTable(5, 0)
 	loaders.Append(L.NewFunction(s.searchHost(true)))
 	loaders.Append(preload)
 	loaders.Append(L.NewFunction(s.loadModule))
@@ -90,7 +90,7 @@ func (s *State) adoptHostModules() []string {
 			names = append(names, string(name))
 		}
 	})
-	pkg.RawSetString("preload", s.lstate.NewTable())
+	pkg.RawSetString("preload", s.lstate.CreateTable(0, 0))
 	sort.Strings(names)
 	return names
 }

@@ -115,6 +115,7 @@ func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, &SyntaxError{File: chunk, Line: 1, Message: strings.TrimSpace(err.Error())}
 	}
+	compactProto(proto)
 	return proto, nil
 }
 

@@ -126,13 +126,6 @@ func serve(args []string, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	// Each request allocates a few kilobytes over a small live heap, so the
-	// default GOGC=100 collects very often; 400 costs little memory (a few
-	// times that small heap) and about a tenth of a hello-world's CPU
-	// (docs/PERFORMANCE.md). GOGC in the environment still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		fmt.Fprintf(stderr, "lsgi: -log-level: %v\n", err)
@@ -160,6 +153,15 @@ func serve(args []string, stderr io.Writer) int {
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
+	}
+	// Each request allocates a few kilobytes over a small live heap, so the
+	// default GOGC=100 collects very often; 400 costs little memory (a few
+	// times that small heap) and about a tenth of a hello-world's CPU
+	// (docs/PERFORMANCE.md). Only from now on: loading thousands of apps
+	// leaves much garbage, which 400 would let pile up to twice the
+	// resident memory. GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 	ln, err := f.workers.listen(f.bind)
 	if err != nil {
