@@ -109,6 +109,7 @@ func OpenLibs(L *lua.LState, trust bool) error {
 			return fmt.Errorf("luabridge: open %s: %w", lib.name, err)
 		}
 	}
+	openEngineFixes(L)
 	if trust {
 		return nil
 	}
@@ -136,6 +137,7 @@ func (s *State) openLibs() error {
 	if err := OpenLibs(L, s.prog.opts.Trust); err != nil {
 		return err
 	}
+	setLimits(L, s.prog.opts.Limits)
 
 	L.SetGlobal("print", L.NewFunction(s.luaPrint))
 	L.SetGlobal("dofile", L.NewFunction(s.luaDofile))

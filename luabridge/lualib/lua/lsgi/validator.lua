@@ -28,8 +28,6 @@
 --   chunk and before the body ends; the body is not iterated after it ended
 --   or after close(), and close() is called at most once (and forwarded to
 --   the app's body).
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local body = require "lsgi.body"
 local type, select, error, tostring, rawget, pairs, next, setmetatable, getmetatable =
   type, select, error, tostring, rawget, pairs, next, setmetatable, getmetatable
@@ -38,7 +36,7 @@ local find, sub, lower, format, tonumber = string.find, string.sub, string.lower
 local M = {}
 
 local function fail(msg, level)
-  error("lsgi.validator: " .. msg, level and level + 2 or 0)
+  error("lsgi.validator: " .. msg, level and level + 1 or 0)
 end
 
 local HOP_BY_HOP = {

@@ -1,0 +1,97 @@
+package luabridge
+
+// This file installs the engine fixes in a state: the base and coroutine
+// functions that make gopher-lua compute what Lua 5.1 computes
+// (protect.go, load.go), and keeps the state's limits for them.
+
+import (
+	"weak"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// engineKey is the registry key of a state's engine data, namespaced by
+// import path.
+const engineKey = "github.com/lsgi/lsgi/luabridge.engine"
+
+// engine is the Go side of the fixes in one state (shared by its
+// coroutines).
+type engine struct {
+	limits Limits
+	closer *lua.LFunction // pcall's error handler (closeUnwound)
+
+	// gopher-lua's coroutine.resume and create, which the replacements
+	// call after their own checks.
+	resume, create *lua.LFunction
+
+	// pending records, for each coroutine suspended in coroutine.yield,
+	// how to pass it the values of its next resume (see adjustResume).
+	pending map[weak.Pointer[lua.LState]]int
+}
+
+// openEngineFixes replaces, in a state whose libraries are open, the
+// functions gopher-lua gets wrong: pcall, xpcall, error, load, loadstring,
+// dofile and loadfile (where present), require's file searcher, and
+// coroutine.yield, resume, wrap and status. The state's limits are the
+// defaults until [setLimits] changes them.
+func openEngineFixes(L *lua.LState) {
+	e := &engine{limits: Limits{}.withDefaults(), pending: map[weak.Pointer[lua.LState]]int{}}
+	e.closer = L.NewFunction(closeUnwound)
+	ud := L.NewUserData()
+	ud.Value = e
+	L.SetField(L.Get(lua.RegistryIndex), engineKey, ud)
+
+	globals := L.Get(lua.GlobalsIndex).(*lua.LTable)
+	for name, fn := range map[string]lua.LGFunction{
+		"pcall":      e.luaPCall,
+		"xpcall":     e.luaXPCall,
+		"error":      luaErrorFn,
+		"load":       e.luaLoad,
+		"loadstring": e.luaLoadstring,
+	} {
+		globals.RawSetString(name, L.NewFunction(fn))
+	}
+	// gopher-lua's file loaders compile with its own compiler.
+	for name, fn := range map[string]lua.LGFunction{"dofile": e.luaDofile, "loadfile": e.luaLoadfile} {
+		if globals.RawGetString(name) != lua.LNil {
+			globals.RawSetString(name, L.NewFunction(fn))
+		}
+	}
+	if pkg, ok := globals.RawGetString(lua.LoadLibName).(*lua.LTable); ok {
+		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok && loaders.Len() >= 2 {
+			loaders.RawSetInt(2, L.NewFunction(e.luaSearchPath))
+		}
+	}
+
+	co, ok := globals.RawGetString(lua.CoroutineLibName).(*lua.LTable)
+	if !ok {
+		return
+	}
+	e.resume, _ = co.RawGetString("resume").(*lua.LFunction)
+	e.create, _ = co.RawGetString("create").(*lua.LFunction)
+	co.RawSetString("yield", L.NewFunction(e.luaYield))
+	co.RawSetString("status", L.NewFunction(luaStatus))
+	if e.resume != nil && e.create != nil {
+		co.RawSetString("create", L.NewFunction(e.luaCreate))
+		co.RawSetString("resume", L.NewFunction(e.luaResume))
+		co.RawSetString("wrap", L.NewFunction(e.luaWrap))
+	}
+}
+
+// engineOf returns the engine data of L's state, or nil when the fixes
+// are not installed.
+func engineOf(L *lua.LState) *engine {
+	ud, ok := L.GetField(L.Get(lua.RegistryIndex), engineKey).(*lua.LUserData)
+	if !ok {
+		return nil
+	}
+	e, _ := ud.Value.(*engine)
+	return e
+}
+
+// setLimits sets the limits load and loadstring apply in L's state.
+func setLimits(L *lua.LState, lim Limits) {
+	if e := engineOf(L); e != nil {
+		e.limits = lim.withDefaults()
+	}
+}
