@@ -1,8 +1,8 @@
 package luabridge
 
 // Limits bound what an app's Lua code may ask of the host. A limit that
-// is zero (or negative) takes its default; docs/SECURITY.md lists them all.
-// Each error raised at a limit names the field that sets it.
+// is zero (or negative) takes its default. Each error raised at a limit
+// names the field that sets it.
 type Limits struct {
 	// MaxSourceBytes bounds the size of one chunk of Lua source: a plugin
 	// file, a module, or a string given to load or loadstring. Default
@@ -23,9 +23,10 @@ type Limits struct {
 
 // Defaults of [Limits].
 const (
-	// DefaultMaxSourceBytes is 4 MiB of source, far more than any
-	// hand-written module; a generated data file may need more.
-	DefaultMaxSourceBytes = 4 << 20
+	// DefaultMaxSourceBytes is 1 MiB of source, far more than any
+	// hand-written module (a generated data file may need more).
+	// gopher-lua takes about a second and 100 MB to compile a megabyte.
+	DefaultMaxSourceBytes = 1 << 20
 	// DefaultMaxNesting is Lua 5.1's own limit of 200 levels.
 	DefaultMaxNesting = 200
 	// DefaultMaxExpressionDepth lets chains a thousand links long through

@@ -27,9 +27,6 @@ import (
 // loadstring) over the file-oriented *SyntaxError.
 func compileChunk(name string, src []byte, lim Limits, file, luaMessages bool) (proto *lua.FunctionProto, err error) {
 	lim = lim.withDefaults()
-	if len(src) > lim.MaxSourceBytes {
-		return nil, &SourceLimitError{File: name, Limit: "MaxSourceBytes", Value: lim.MaxSourceBytes, Got: len(src)}
-	}
 	if file && len(src) > 0 && src[0] == '#' {
 		if i := bytes.IndexByte(src, '\n'); i >= 0 {
 			src = src[i:]
@@ -37,10 +34,15 @@ func compileChunk(name string, src []byte, lim Limits, file, luaMessages bool) (
 			src = nil
 		}
 	}
-	localFunction, err := scanDepth(src, lim)
+	// Too deep is checked first, as far as the size limit goes, so that
+	// the error is Lua's own where Lua has one.
+	localFunction, err := scanDepth(src[:min(len(src), lim.MaxSourceBytes+1)], lim)
 	if err != nil {
 		err.(*SourceLimitError).File = name
 		return nil, err
+	}
+	if len(src) > lim.MaxSourceBytes {
+		return nil, &SourceLimitError{File: name, Limit: "MaxSourceBytes", Value: lim.MaxSourceBytes, Got: len(src)}
 	}
 	tree, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
