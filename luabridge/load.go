@@ -48,7 +48,9 @@ func compileChunk(name string, src []byte, lim Limits, file, luaMessages bool) (
 	if err != nil {
 		return nil, syntaxError(name, src, err, luaMessages)
 	}
-	tree = rewriteChunk(tree, localFunction)
+	if tree, err = rewriteChunk(name, tree, localFunction); err != nil {
+		return nil, err
+	}
 	defer func() {
 		// gopher-lua's compiler panics on a few trees it does not expect;
 		// none may take the host down.

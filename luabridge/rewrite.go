@@ -19,6 +19,10 @@ package luabridge
 //     A target's table and key are copied only where Lua 5.1 evaluates
 //     them early (anything but a local of the running function, or a
 //     local the statement assigns later: lparser.c check_conflict).
+//   - Table constructors with more list items than gopher-lua can place
+//     (SETLIST numbers its batches of 50 in 9 bits: from item 25551 on,
+//     items land on earlier ones or run as code) are refused with an
+//     error rather than compiled wrong.
 //   - `local f = function() ... f ... end`. compileLocalAssignStmt
 //     declares f before compiling the function, as for `local function
 //     f`, so the inner f is the new local instead of the outer variable.
@@ -30,15 +34,23 @@ package luabridge
 // register moves per multiple assignment.
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 
+	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 )
+
+// maxListItems is the most list items gopher-lua's compiler places right
+// in one table constructor: 511 batches (a 9-bit operand) of 50.
+var maxListItems = 511 * lua.FieldsPerFlush
 
 // rewriter walks a chunk, keeping track of which names are locals of the
 // function being walked.
 type rewriter struct {
 	scope *funcScope
+	err   error // the first construct that cannot be compiled right
 
 	// localFunction tells, for each LocalAssignStmt in source order,
 	// whether it is `local function`; nil when the scan's count does not
@@ -70,15 +82,25 @@ func (f *funcScope) isLocal(name string) bool {
 }
 
 // rewriteChunk rewrites a parsed main chunk in place and returns it.
-// localFunction is the source scan's answer for each `local` keyword.
-func rewriteChunk(chunk []ast.Stmt, localFunction []bool) []ast.Stmt {
+// localFunction is the source scan's answer for each `local` keyword. The
+// error reports a construct gopher-lua would compile wrong, with no
+// rewrite to help.
+func rewriteChunk(name string, chunk []ast.Stmt, localFunction []bool) ([]ast.Stmt, error) {
 	r := &rewriter{}
 	if countLocals(chunk) == len(localFunction) {
 		r.localFunction = localFunction
 	}
 	// The main chunk is a vararg function with no parameters.
 	r.scope = &funcScope{blocks: [][]string{nil}}
-	return r.block(chunk)
+	chunk = r.block(chunk)
+	if r.err != nil {
+		var serr *SyntaxError
+		if errors.As(r.err, &serr) {
+			serr.File = name
+		}
+		return nil, r.err
+	}
+	return chunk, nil
 }
 
 // block rewrites a statement list in a new block scope.
@@ -192,7 +214,7 @@ func (r *rewriter) function(f *ast.FunctionExpr, method bool) {
 		scope.declare("self")
 	}
 	scope.declare(f.ParList.Names...)
-	if f.ParList.HasVargs {
+	if f.ParList.HasVargs && lua.CompatVarArg {
 		scope.declare("arg") // Lua 5.1's LUA_COMPAT_VARARG, as gopher-lua
 	}
 	r.scope = scope
@@ -213,11 +235,18 @@ func (r *rewriter) expr(e ast.Expr) {
 		r.expr(e.Object)
 		r.expr(e.Key)
 	case *ast.TableExpr:
+		items := 0
 		for _, f := range e.Fields {
 			if f.Key != nil {
 				r.expr(f.Key)
+			} else {
+				items++
 			}
 			r.expr(f.Value)
+		}
+		if items > maxListItems && r.err == nil {
+			r.err = &SyntaxError{Line: e.Line(), Message: fmt.Sprintf(
+				"table constructor with %d list items: gopher-lua places at most %d right; build the table in parts", items, maxListItems)}
 		}
 	case *ast.FuncCallExpr:
 		if e.Func != nil {
