@@ -69,6 +69,9 @@ func openEngineFixes(L *lua.LState) {
 	}
 	e.resume, _ = co.RawGetString("resume").(*lua.LFunction)
 	e.create, _ = co.RawGetString("create").(*lua.LFunction)
+	if e.resume != nil && !e.resume.IsG || e.create != nil && !e.create.IsG {
+		e.resume, e.create = nil, nil
+	}
 	co.RawSetString("yield", L.NewFunction(e.luaYield))
 	co.RawSetString("status", L.NewFunction(luaStatus))
 	if e.resume != nil && e.create != nil {

@@ -318,7 +318,12 @@ func wantedResults(inst uint32) int {
 }
 
 // setPending records how the next resume of co is to pass its values.
+// Nothing is recorded for a yield whose caller takes all the values, or
+// none (a yield statement): gopher-lua's own passing is then right.
 func (e *engine) setPending(co *lua.LState, resume int) {
+	if resume == resumeAll || resume == 0 {
+		return
+	}
 	if len(e.pending) >= 256 {
 		for k := range e.pending {
 			if k.Value() == nil {
@@ -334,6 +339,9 @@ func (e *engine) setPending(co *lua.LState, resume int) {
 // yield gopher-lua cannot resume (a tail call from the coroutine's body
 // leaves it without frames) is completed here as Lua 5.1 completes it.
 func (e *engine) adjustResume(L, co *lua.LState) bool {
+	if len(e.pending) == 0 {
+		return false
+	}
 	key := weak.Make(co)
 	resume, ok := e.pending[key]
 	if !ok {
@@ -402,10 +410,8 @@ func (e *engine) luaResume(L *lua.LState) int {
 		L.Insert(lua.LTrue, 2)
 		return L.GetTop() - 1
 	}
-	top := L.GetTop()
-	L.Insert(e.resume, 1)
-	L.Call(top, lua.MultRet)
-	return L.GetTop()
+	// gopher-lua's resume works on this frame's stack: co, then the values.
+	return e.resume.GFunction(L)
 }
 
 // luaCreate is coroutine.create(f): f must be a Lua function, as in Lua
@@ -416,9 +422,7 @@ func (e *engine) luaCreate(L *lua.LState) int {
 		L.ArgError(1, "Lua function expected")
 	}
 	L.SetTop(1)
-	L.Insert(e.create, 1)
-	L.Call(1, 1)
-	return 1
+	return e.create.GFunction(L)
 }
 
 // luaWrap is coroutine.wrap(f): a function that resumes a new coroutine
