@@ -81,6 +81,11 @@ type Config struct {
 	// Trust opens the whole Lua standard library (io, os, debug) to apps.
 	Trust bool
 
+	// Limits bound the apps' Lua source (size, nesting) and what their
+	// code may ask of the host; zero fields take the defaults of
+	// luabridge.Limits.
+	Limits luabridge.Limits
+
 	// Logger receives the host's logs and the apps' print and lsgi.errors
 	// output. The default is slog.Default().
 	Logger *slog.Logger

@@ -301,6 +301,7 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 		FS:     modules,
 		Trust:  r.cfg.Trust,
 		Logger: r.cfg.Logger,
+		Limits: r.cfg.Limits,
 		Setup: func(L *lua.LState) error {
 			toolkit.Preload(L)
 			if r.setup != nil {

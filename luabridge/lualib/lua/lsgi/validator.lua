@@ -257,9 +257,7 @@ function M.wrap(app)
       fail("start_response must be callable", 2)
     end
 
-    -- Per-request state lives in a table: gopher-lua v1.1.2 detaches a live
-    -- function's locals from its closures once any error has been raised,
-    -- even one caught by pcall (yuin/gopher-lua#448).
+    -- Per-request state, shared with the closures below.
     local st = { started = false, count = 0, finished = false, closed = false }
     local function checked_start_response(...)
       local n = select("#", ...)

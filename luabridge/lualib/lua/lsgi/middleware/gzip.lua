@@ -62,10 +62,7 @@ function M.wrap(app, opts)
   return function(environ, start_response)
     local accepts = util.accepts_encoding(environ.HTTP_ACCEPT_ENCODING or "", "gzip")
     local is_head = environ.REQUEST_METHOD == "HEAD"
-    -- Per-response state lives in a table, not in locals shared with the
-    -- closures below: gopher-lua v1.1.2 detaches a live function's locals
-    -- from its closures once any error has been raised, even one caught by
-    -- pcall (yuin/gopher-lua#448).
+    -- Per-response state, shared with the closures below.
     local st = { stream = nil, done = false, closed = false }
 
     local function decide(status, headers)
