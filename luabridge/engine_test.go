@@ -268,3 +268,72 @@ func TestUpvaluesAcrossRequests(t *testing.T) {
 		t.Fatalf("body %q: the iterator did not see done", rec.body())
 	}
 }
+
+// TestTrustedLoaders checks dofile, loadfile and require's package.path
+// searcher of trusted states, which read the disk: they compile through
+// the bridge (# line, limits, rewrite).
+func TestTrustedLoaders(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"mod.lua":  "#!/usr/bin/env lua\nlocal a, b = 1, 2\na, b = b, a\nreturn {a = a, b = b}",
+		"deep.lua": "return " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300),
+		"run.lua":  "#!/usr/bin/env lua\nreturn 'ran'",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	if err := OpenLibs(L, true); err != nil {
+		t.Fatal(err)
+	}
+	L.SetGlobal("dir", lua.LString(dir))
+	err := L.DoString(`
+		package.path = dir .. "/?.lua"
+		local m = require "mod"
+		swapped = m.a .. " " .. m.b
+		ran = dofile(dir .. "/run.lua")
+		loaded = loadfile(dir .. "/run.lua")()
+		deep_require = select(2, pcall(require, "deep"))
+		deep_loadfile = select(2, loadfile(dir .. "/deep.lua"))
+		missing = select(2, pcall(require, "nosuch"))
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"swapped":       "2 1",
+		"ran":           "ran",
+		"loaded":        "ran",
+		"deep_require":  "error loading module 'deep' from file '" + dir + "/deep.lua'",
+		"deep_loadfile": "deep.lua:1: chunk has too many syntax levels",
+		"missing":       "no file '" + dir + "/nosuch.lua'",
+	} {
+		if got := L.GetGlobal(name).String(); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestWithoutInternals checks the fallbacks used when gopher-lua's state
+// is not as expected: gopher-lua's own pcall, and yields refused across
+// Go functions.
+func TestWithoutInternals(t *testing.T) {
+	saved := internals
+	internals.err = errors.New("pretend gopher-lua changed")
+	t.Cleanup(func() { internals = saved })
+	out := runBridge(t, "fallback.lua", []byte(`
+		print(pcall(error, "e", 0))
+		print(pcall(function() error("lvl", 2) end))
+		local co = coroutine.create(function() return pcall(coroutine.yield, 1) end)
+		print(coroutine.resume(co))
+		local gen = coroutine.wrap(function() coroutine.yield("a") coroutine.yield("b") end)
+		print(gen(), gen())
+	`))
+	want := "false\te\nfalse\tlvl\ntrue\tfalse\tattempt to yield across metamethod/C-call boundary\na\tb\n"
+	if out != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+}
