@@ -317,6 +317,11 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 	if err != nil {
 		return nil, err
 	}
+	// The app's migrations (lsgi.db) run before its first state opens; one
+	// that fails fails this load, so the previous version keeps serving.
+	if err := r.cfg.Services.PrepareApp(ctx, pl.name, assets); err != nil {
+		return nil, err
+	}
 	return luabridge.NewPool(ctx, prog, r.cfg.States)
 }
 

@@ -132,11 +132,12 @@ func errorValue(err error) lua.LValue {
 	return lua.LString(err.Error())
 }
 
-// raiseIfInterrupted raises the error again when the state's context is
-// done: a deadline or a disconnect must reach the host, not a pcall.
-func raiseIfInterrupted(L *lua.LState, obj lua.LValue) {
+// raiseIfInterrupted raises the context's error when the state's context
+// is done, whatever error was caught: a deadline or a disconnect must reach
+// the host, not a pcall (gopher-lua raises it at the next instruction).
+func raiseIfInterrupted(L *lua.LState) {
 	if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
-		L.Error(obj, 0)
+		L.RaiseError("%s", ctx.Err().Error())
 	}
 }
 
@@ -151,8 +152,8 @@ func (e *engine) luaPCall(L *lua.LState) int {
 		return 2
 	}
 	if err := protectedCall(L, L.GetTop()-1, lua.MultRet, e.closer); err != nil {
+		raiseIfInterrupted(L)
 		obj := errorValue(err)
-		raiseIfInterrupted(L, obj)
 		L.Push(lua.LFalse)
 		L.Push(obj)
 		return 2
@@ -169,8 +170,8 @@ func (e *engine) luaXPCall(L *lua.LState) int {
 	L.SetTop(1)
 	closer := L.NewFunction(func(L *lua.LState) int { return callHandler(L, handler, e.closer) })
 	if err := protectedCall(L, 0, lua.MultRet, closer); err != nil {
+		raiseIfInterrupted(L)
 		obj := errorValue(err)
-		raiseIfInterrupted(L, obj)
 		L.Push(lua.LFalse)
 		L.Push(obj)
 		return 2

@@ -110,6 +110,7 @@ func OpenLibs(L *lua.LState, trust bool) error {
 		}
 	}
 	openEngineFixes(L)
+	openPatternFunctions(L, 0, 0) // bounded string.find, match, gmatch and gsub (strpattern.go)
 	if trust {
 		return nil
 	}

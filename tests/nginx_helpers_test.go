@@ -51,6 +51,7 @@ type nginx struct {
 }
 
 // nginxConf is the whole configuration: {{prefix}} is the prefix folder,
+// {{http}} more directives of the http block (upstream blocks),
 // {{listen}} the listen directives, {{locations}} the body of the server
 // block.
 const nginxConf = `daemon off;
@@ -66,6 +67,7 @@ http {
   proxy_temp_path {{prefix}}/proxy;
   uwsgi_temp_path {{prefix}}/uwsgi;
   scgi_temp_path {{prefix}}/scgi;
+{{http}}
   server {
 {{listen}}
     server_name localhost;
@@ -82,6 +84,13 @@ var addrInUseRE = regexp.MustCompile(`Address already in use`)
 // and waits until it accepts connections. The test is skipped when nginx
 // is not installed.
 func startNginx(t *testing.T, locations string, withTLS bool) *nginx {
+	t.Helper()
+	return startNginxHTTP(t, "", locations, withTLS)
+}
+
+// startNginxHTTP is startNginx with more directives for the http block,
+// such as the upstream blocks that locations refer to.
+func startNginxHTTP(t *testing.T, http, locations string, withTLS bool) *nginx {
 	t.Helper()
 	bin := lookTool(t, "nginx", "nginx-light")
 	if strings.Contains(locations, fastCGIParams) {
@@ -103,7 +112,7 @@ func startNginx(t *testing.T, locations string, withTLS bool) *nginx {
 			listen += "    listen 127.0.0.1:" + n.tlsPort + " ssl;\n" + tlsConf
 		}
 		conf := filepath.Join(prefix, "nginx.conf")
-		if err := os.WriteFile(conf, []byte(renderNginxConf(prefix, listen, locations)), 0o644); err != nil {
+		if err := os.WriteFile(conf, []byte(renderNginxConf(prefix, http, listen, locations)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		n.child = startChild(t, "nginx", prefix, nil, bin, "-p", prefix, "-c", conf)
@@ -118,14 +127,14 @@ func startNginx(t *testing.T, locations string, withTLS bool) *nginx {
 		}
 		<-n.exited
 		if _, busy := n.log.find(addrInUseRE); !busy || attempt == 3 {
-			t.Fatalf("nginx did not start (%v):\n%s\nconfiguration:\n%s", n.waitErr, n.log, renderNginxConf(prefix, listen, locations))
+			t.Fatalf("nginx did not start (%v):\n%s\nconfiguration:\n%s", n.waitErr, n.log, renderNginxConf(prefix, http, listen, locations))
 		}
 		n.exitExpected.Store(true) // its failure to start is handled here
 	}
 }
 
-func renderNginxConf(prefix, listen, locations string) string {
-	return strings.NewReplacer("{{prefix}}", prefix, "{{listen}}", listen, "{{locations}}", locations).Replace(nginxConf)
+func renderNginxConf(prefix, http, listen, locations string) string {
+	return strings.NewReplacer("{{prefix}}", prefix, "{{http}}", http, "{{listen}}", listen, "{{locations}}", locations).Replace(nginxConf)
 }
 
 // startFcgiwrap runs fcgiwrap on a Unix socket and returns the socket's

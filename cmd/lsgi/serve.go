@@ -19,8 +19,8 @@ import (
 	"github.com/lsgi/lsgi/host"
 )
 
-// shutdownGrace bounds how long in-flight requests may take to finish after
-// SIGINT or SIGTERM.
+// shutdownGrace is the default of --graceful-timeout: how long in-flight
+// requests may take to finish after SIGINT or SIGTERM.
 const shutdownGrace = 10 * time.Second
 
 func serve(args []string, stderr io.Writer) int {
@@ -40,6 +40,9 @@ func serve(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	serviceFlags := addServiceFlags(fs)
+	sqlf := addSQLFlags(fs)
+	wk := addWorkerFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -73,6 +76,21 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, code, done := wk.start(args, *bind, *fastCGI, level, logger, stderr)
+	if done {
+		return code
+	}
+	services, err := serviceFlags.build(logger)
+	if err == nil {
+		if err = sqlf.fill(services, logger); err != nil {
+			services.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	defer services.Close()
 
 	cfg := host.Config{
 		Dir:          dir,
@@ -86,6 +104,7 @@ func serve(args []string, stderr io.Writer) int {
 		Dev:          *dev,
 		Root:         *root,
 		Logger:       logger,
+		Services:     services,
 
 		ForwardedAllowIPs: strings.Split(*forwarded, ","),
 	}
@@ -110,7 +129,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	defer h.Close()
 
-	ln, err := listen(*bind)
+	ln, err := wk.listen(*bind)
 	if err != nil {
 		logger.Error("cannot listen", "err", err)
 		return 1
@@ -118,7 +137,7 @@ func serve(args []string, stderr io.Writer) int {
 	if *fastCGI {
 		return serveFastCGI(ln, h, logger)
 	}
-	srv := host.NewHTTPServer(ln.Addr().String(), h, logger)
+	srv := host.NewHTTPServer(ln.Addr().String(), wk.count(h), logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -144,8 +163,8 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}
 	stop()
-	logger.Info("shutting down: finishing in-flight requests", "grace", shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	logger.Info("shutting down: finishing in-flight requests", "grace", wk.graceful)
+	sctx, cancel := context.WithTimeout(context.Background(), wk.graceful)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at the end of the grace period", "err", err)

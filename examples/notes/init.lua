@@ -1,6 +1,6 @@
 -- notes: a small notes service built with the LSGI toolkit. Served at
--- /notes by `lsgi serve --states 1 examples` (NAME/init.lua is mounted at
--- /NAME; the folder holds the app's templates and static files).
+-- /notes by `lsgi serve examples` (NAME/init.lua is mounted at /NAME; the
+-- folder holds the app's templates, static files and migrations).
 --
 --   GET    /notes/                 an HTML page (templates/) with the notes and two forms
 --   GET    /notes/api/notes        the notes as JSON; ?tag=a&tag=b keeps notes with any of those tags
@@ -19,11 +19,13 @@
 -- lsgi.request finds (a malformed form or JSON: 400, a body too large: 413,
 -- JSON expected: 415) into plain answers with that status.
 --
--- The notes live in memory, in the Lua state that handled the POST. The
--- host runs several Lua states per app to serve requests in parallel, each
--- with its own copy of this file's locals, so run the example with
--- `--states 1` to see one list (a real app keeps its data in a database).
--- Editing a file under notes/ reloads the app and empties the list.
+-- The notes live in the app's database (lsgi.db): a SQLite file,
+-- data/notes.db, unless lsgi serve is given --db postgres://... The tables
+-- come from migrations/, which the host runs once, when the app loads. So
+-- every Lua state of the app sees the same notes, and they survive reloads
+-- and restarts. The page counts its views in a shared dictionary
+-- (lsgi.shared), which every state sees too: kept across reloads, and
+-- across restarts when lsgi serve keeps its dictionaries in Redis.
 local Router = require "lsgi.router"
 local Request = require "lsgi.request"
 local Response = require "lsgi.response"
@@ -33,6 +35,8 @@ local static = require "lsgi.middleware.static"
 local gzip = require "lsgi.middleware.gzip"
 local util = require "lsgi.util"
 local json = require "json"
+local db = require "lsgi.db"
+local stats = require("lsgi.shared").stats
 
 local MAX_NOTES = 500 -- the oldest note goes when a new one would pass this
 local MAX_TEXT = 2000 -- bytes of note text
@@ -40,16 +44,45 @@ local MAX_TAGS = 10
 local MAX_UPLOAD = 4 * 1024 * 1024 -- bytes of request body for /upload
 local AUTHOR_COOKIE = "notes_author"
 
--- State shared by the requests this Lua state serves. Per-request data
--- stays in locals and tables created by each handler.
-local store = { notes = {}, next_id = 1 }
+-- note_from turns a row of the notes table into the note the API shows.
+local function note_from(row)
+  return {
+    id = row.id,
+    text = row.text,
+    author = row.author, -- db.null, which is json.null, for a note without one
+    tags = json.array(json.decode(row.tags)),
+    created = row.created,
+  }
+end
 
 local function find_note(id)
   id = tonumber(id)
-  for i, note in ipairs(store.notes) do
-    if note.id == id then return note, i end
+  if not id then return nil end
+  local rows = db.query("SELECT id, text, author, tags, created FROM notes WHERE id = ?", id)
+  return rows[1] and note_from(rows[1])
+end
+
+-- all_notes returns every note, oldest first (at most MAX_NOTES of them).
+local function all_notes()
+  local notes = {}
+  for _, row in ipairs(db.query("SELECT id, text, author, tags, created FROM notes ORDER BY id")) do
+    notes[#notes + 1] = note_from(row)
   end
-  return nil
+  return notes
+end
+
+-- add_note stores a note and returns it with its id. The id comes from the
+-- counter in the same transaction, so two requests never get the same one,
+-- and the oldest notes past MAX_NOTES go in that transaction too.
+local function add_note(note)
+  return db.tx(function(tx)
+    local id = tx.query("UPDATE counters SET n = n + 1 WHERE name = 'notes' RETURNING n")[1].n
+    tx.exec("INSERT INTO notes (id, text, author, tags, created) VALUES (?, ?, ?, ?, ?)",
+      id, note.text, note.author, json.encode(note.tags), note.created)
+    tx.exec("DELETE FROM notes WHERE id <= ?", id - MAX_NOTES)
+    note.id = id
+    return note
+  end)
 end
 
 -- adler32 returns the Adler-32 checksum of s (RFC 1950) as 8 hex digits.
@@ -109,16 +142,19 @@ local r = Router()
 
 r:get("/", function(environ, start_response)
   local req = Request(environ)
+  local notes = all_notes()
   local newest_first = {}
-  for i = #store.notes, 1, -1 do
-    newest_first[#newest_first + 1] = store.notes[i]
+  for i = #notes, 1, -1 do
+    newest_first[#newest_first + 1] = notes[i]
   end
   local author = req.cookies[AUTHOR_COOKIE]
+  local views = stats:incr("page_views", 1, 0) -- atomic across states
   local page = template.render({ "templates/layout.html", "templates/index.html" }, {
     title = "Notes",
     base = req.script_name,
     notes = newest_first,
-    count = #store.notes,
+    count = #notes,
+    views = views,
     author = author and util.unquote_plus(author) or "",
   })
   return Response.html(page)(environ, start_response)
@@ -127,7 +163,7 @@ end)
 r:get("/api/notes", function(environ, start_response)
   local wanted = Request(environ).args_all.tag
   local list = json.array()
-  for _, note in ipairs(store.notes) do
+  for _, note in ipairs(all_notes()) do
     local keep = wanted == nil
     for _, want in ipairs(wanted or {}) do
       for _, tag in ipairs(note.tags) do
@@ -150,16 +186,12 @@ r:post("/api/notes", function(environ, start_response)
     Response.abort(400, "author must be a string of at most 100 bytes")
   end
 
-  local note = {
-    id = store.next_id,
+  local note = add_note({
     text = text,
     author = author or json.null,
     tags = input.tags,
     created = os.date("!%Y-%m-%dT%H:%M:%SZ"),
-  }
-  store.next_id = store.next_id + 1
-  store.notes[#store.notes + 1] = note
-  if #store.notes > MAX_NOTES then table.remove(store.notes, 1) end
+  })
 
   local resp
   if input.form and wants_html(req) then
@@ -184,9 +216,8 @@ r:get("/api/notes/:id", function(environ, start_response)
 end)
 
 r:delete("/api/notes/:id", function(environ, start_response)
-  local _, i = find_note(Request(environ).params.id)
-  if not i then Response.abort(404, "no such note") end
-  table.remove(store.notes, i)
+  local id = tonumber(Request(environ).params.id)
+  if not id or db.exec("DELETE FROM notes WHERE id = ?", id) == 0 then Response.abort(404, "no such note") end
   return Response(nil, 204)(environ, start_response)
 end)
 

@@ -26,6 +26,26 @@
 //   - lsgi.util: URL, query string, cookie and path helpers in the manner
 //     of wsgiref.util.
 //   - lsgi.body: helpers to consume an LSGI result (for middleware authors).
+//   - lsgi.shared: dictionaries shared by every state of an app, with
+//     OpenResty's ngx.shared.DICT API, over package dict (memory or Redis).
+//   - lsgi.session: server-side sessions in signed cookies, CSRF tokens.
+//   - lsgi.config: allowed environment variables, the app's config.json,
+//     keys derived from the host's secret.
+//   - lsgi.crypto: SHA-256, HMAC-SHA256, constant-time compare, random
+//     tokens, base64 and hex.
+//   - lsgi.wsapi: runs a WSAPI app (run(wsapi_env) returning status,
+//     headers and a body iterator) as an LSGI app, with WSAPI's
+//     environment conventions.
+//   - lsgi.db: SQL on the app's own database (package appdb), reached
+//     through [Services].
+//   - lsgi.http: outbound HTTP within the host's destination policy
+//     (package outbound), reached through [Services].
+//
+// Preload also adds a searcher at the end of package.loaders for two
+// stand-ins that pure-Lua libraries expect to find installed: lfs (the
+// reading part of LuaFileSystem, over the app's folder only) and coxpcall
+// (pcall and xpcall that a coroutine can yield through). Being last, they
+// are found only when the app brings no module of that name.
 //
 // String-heavy work (escaping, templates, query and multipart parsing, JSON,
 // gzip, static files) runs in Go: gopher-lua's string operations are several
@@ -35,7 +55,9 @@
 //
 // The host calls [NewShared] once per app version, [Shared.Preload] once per
 // Lua state of that version, and [Validate] to wrap an app in lsgi.validator
-// under `lsgi serve --dev`. The Lua states are opened with the safe standard
+// under `lsgi serve --dev`. The data modules reach the host-wide
+// [Services] (the dictionaries' store, the secret, the allowed environment)
+// given in [Options], which outlive app versions. The Lua states are opened with the safe standard
 // library only (no io, no debug, a part of os); no module here needs more.
 //
 // # Thread safety

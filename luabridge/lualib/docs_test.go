@@ -1,18 +1,31 @@
 package lualib
 
 import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/lsgi/lsgi/outbound"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
 
 // luaBlock finds the Lua examples of a Markdown page.
 var luaBlock = regexp.MustCompile("(?s)```lua\n(.*?)```")
+
+// requestLine finds the requests an example asks to be checked with:
+// `-- request: METHOD PATH [-> STATUS [TEXT]]`, TEXT being a part of the
+// body. They run in order, a cookie the app sets going with the next ones.
+var requestLine = regexp.MustCompile(`(?m)^\s*-- request: ([A-Z]+) (\S+)(?: -> (\d{3})(?: (.*?))?)?\s*$`)
 
 // docsPrelude defines the names the examples take for granted: an app to
 // wrap, and the seed's hello and world apps.
@@ -27,8 +40,11 @@ app, hello, world = text("app"), text("Hello"), text("World!")
 `
 
 // TestDocsExamples compiles every Lua example of docs/modules and runs each
-// one that returns an app: a GET / through the fake server must not fail
-// because of the example itself.
+// one that returns an app: a GET / through the fake server (or the requests
+// the example lists, see requestLine) must not fail because of the example
+// itself. The examples run with the fixture's services: LSGI_TEST_* and
+// APP_* open to apps, host-wide dictionaries "everyone" and "tiny", and
+// testdata/app/config.json.
 func TestDocsExamples(t *testing.T) {
 	pages, err := filepath.Glob("../../docs/modules/*.md")
 	if err != nil || len(pages) == 0 {
@@ -47,6 +63,9 @@ func TestDocsExamples(t *testing.T) {
 					t.Fatalf("does not compile: %v\n%s", err, code)
 				}
 				f := newFixture(t, false)
+				if strings.Contains(code, ModHTTP) {
+					f.services.HTTP = docsHTTPClient(t)
+				}
 				L := f.state(t)
 				if err := L.DoString(docsPrelude); err != nil {
 					t.Fatal(err)
@@ -69,21 +88,97 @@ func TestDocsExamples(t *testing.T) {
 				L.SetGlobal("example_app", result)
 				// An error is fine when the example shows it in a comment.
 				L.SetGlobal("example_code", lua.LString(code))
-				err = L.DoString(`
-					local fake = require "fake"
-					local res = fake.request(example_app, { path = "/" })
-					if res.error ~= nil then
-						local msg = tostring(res.error):gsub("^[^:]*:%d+: ", "")
-						if not example_code:find(msg, 1, true) then
-							error("serving the example failed: " .. tostring(res.error))
-						end
-					elseif res.code >= 500 and not example_code:find("error(", 1, true) then
-						error("serving the example gave " .. res.status .. ": " .. res.body)
-					end`)
+				requests := L.NewTable()
+				for _, m := range requestLine.FindAllStringSubmatch(code, -1) {
+					r := L.NewTable()
+					for i, v := range m[1:] {
+						r.RawSetInt(i+1, lua.LString(v))
+					}
+					requests.Append(r)
+				}
+				L.SetGlobal("example_requests", requests)
+				err = L.DoString(docsRequests)
 				if err != nil {
 					t.Fatalf("%v\n%s", err, code)
 				}
 			})
 		}
 	}
+}
+
+// docsRequests serves example_app the requests of example_requests, or a
+// GET / when there are none.
+const docsRequests = `
+local fake = require "fake"
+local jar
+local function send(method, path)
+  local headers = {}
+  if jar then headers.Cookie = jar end
+  local p, q = path:match("^([^?]*)%??(.*)$")
+  local res = fake.request(example_app, { method = method, path = p, query = q, headers = headers,
+    body = method == "POST" and "" or nil, content_type = method == "POST" and "application/x-www-form-urlencoded" or nil })
+  local set = res:header("Set-Cookie")
+  if set then jar = set:match("^([^;]*)") end
+  return res
+end
+if #example_requests == 0 then
+  local res = send("GET", "/")
+  if res.error ~= nil then
+    local msg = tostring(res.error):gsub("^[^:]*:%d+: ", "")
+    if not example_code:find(msg, 1, true) then
+      error("serving the example failed: " .. tostring(res.error))
+    end
+  elseif res.code >= 500 and not example_code:find("error(", 1, true) then
+    error("serving the example gave " .. res.status .. ": " .. res.body)
+  end
+end
+for _, r in ipairs(example_requests) do
+  local method, path, status, text = r[1], r[2], r[3], r[4]
+  local res = send(method, path)
+  if res.error ~= nil then error(method .. " " .. path .. " failed: " .. tostring(res.error)) end
+  if status ~= "" and res.code ~= tonumber(status) then
+    error(method .. " " .. path .. " gave " .. res.status .. " (" .. res.body .. "), not " .. status)
+  end
+  if text ~= "" and not res.body:find(text, 1, true) then
+    error(method .. " " .. path .. " gave " .. res.body .. ", without " .. text)
+  end
+end`
+
+// docsHTTPClient returns the client the examples of lsgi.http run with: it
+// maps api.example.com to a local HTTPS server that answers what the
+// examples ask, and keeps the default destination policy for the rest.
+func docsHTTPClient(t *testing.T) *outbound.Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":1,"name":"Ann"}`)
+	})
+	mux.HandleFunc("GET /export.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		for i := range 1000 {
+			fmt.Fprintf(w, "%d,row %d\n", i, i)
+		}
+	})
+	mux.HandleFunc("POST /hooks", func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&v) != nil {
+			http.Error(w, "expected JSON", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	c, err := outbound.New(outbound.Config{
+		Allow:   []string{"*", srv.Listener.Addr().(*net.TCPAddr).IP.String()},
+		RootCAs: roots,
+		Hosts:   map[string]string{"api.example.com:443": srv.Listener.Addr().String()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsgi/lsgi/dict"
 	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -54,6 +55,28 @@ type fixture struct {
 	app    string // the app's folder
 	logs   *syncBuffer
 	shared *Shared
+	// services are the fixture's own: a data folder in root, two
+	// environment variables open to the app, two host-wide dictionaries.
+	services *Services
+	clock    *testClock // the shared dictionaries' clock
+}
+
+// testClock is a clock that moves only when a test says so.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // newFixture copies testdata/app into a temp dir and adds what cannot be
@@ -96,8 +119,17 @@ func newFixture(t testing.TB, dev bool) *fixture {
 	}))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &fixture{root: root, app: app, logs: logs,
-		shared: NewShared(Options{FS: os.DirFS(app), Dev: dev, Logger: logger})}
+	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
+	services := &Services{
+		Shared:      dict.NewMemory(dict.Options{Now: clock.Now}),
+		DataDir:     filepath.Join(root, "data"),
+		Env:         map[string]string{"LSGI_TEST_NAME": "ann", "LSGI_TEST_EMPTY": "", "APP_GREETING": "Hello"},
+		EnvAllow:    []string{"LSGI_TEST_*", "LSGI_UNSET", "APP_*"},
+		SharedDicts: map[string]int64{"everyone": 0, "tiny": 4096},
+	}
+	t.Cleanup(func() { services.Close() })
+	return &fixture{root: root, app: app, logs: logs, services: services, clock: clock,
+		shared: NewShared(Options{FS: os.DirFS(app), Dev: dev, Logger: logger, App: "app", Services: services})}
 }
 
 // preloadTestModules adds the test-only modules: check and fake (Lua, from
@@ -152,6 +184,11 @@ func (f *fixture) preloadTestModules(t testing.TB, L *lua.LState) {
 				}
 				L.Push(lua.LNumber(fi.ModTime().Unix()))
 				return 1
+			},
+			// advance(seconds) moves the shared dictionaries' clock.
+			"advance": func(L *lua.LState) int {
+				f.clock.advance(time.Duration(float64(L.CheckNumber(1)) * float64(time.Second)))
+				return 0
 			},
 			// logs() -> everything logged so far.
 			"logs": func(L *lua.LState) int {

@@ -26,6 +26,13 @@ const (
 	ModJSON      = "json"                    // ModJSON encodes and decodes JSON.
 	ModHTML      = "lsgi.html"               // ModHTML escapes HTML.
 	ModUtil      = "lsgi.util"               // ModUtil has URL, cookie and path helpers.
+	ModShared    = "lsgi.shared"             // ModShared is the shared dictionaries.
+	ModSession   = "lsgi.session"            // ModSession is the session middleware and CSRF tokens.
+	ModConfig    = "lsgi.config"             // ModConfig reads allowed environment variables and the app's settings.
+	ModCrypto    = "lsgi.crypto"             // ModCrypto has hashes, HMAC, random tokens and base64.
+	ModWSAPI     = "lsgi.wsapi"              // ModWSAPI runs WSAPI apps as LSGI apps.
+	ModDB        = "lsgi.db"                 // ModDB runs SQL on the app's database.
+	ModHTTP      = "lsgi.http"               // ModHTTP makes outbound HTTP requests.
 
 	modNative = "lsgi._native" // private helpers of the Lua modules
 )
@@ -44,6 +51,8 @@ var luaModules = map[string]string{
 	ModHeaders:   "lsgi/middleware/headers.lua",
 	ModStatic:    "lsgi/middleware/static.lua",
 	ModGzip:      "lsgi/middleware/gzip.lua",
+	ModSession:   "lsgi/session.lua",
+	ModWSAPI:     "lsgi/wsapi.lua",
 }
 
 //go:embed lua
@@ -84,13 +93,19 @@ type Shared struct {
 	logger    *slog.Logger
 	templates templateCache
 	hashes    sync.Map // static file key -> ETag computed from content
+	app       string
+	services  *Services
+	settings  settingsFile
 }
 
 // NewShared returns the shared state for one app version configured by opts.
 func NewShared(opts Options) *Shared {
-	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger}
+	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger, app: opts.App, services: opts.Services}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.services == nil {
+		s.services = &Services{}
 	}
 	s.templates.init()
 	s.templates.reloaded = opts.Reloaded
@@ -108,9 +123,15 @@ func (s *Shared) Preload(L *lua.LState) {
 	L.PreloadModule(ModJSON, openJSON)
 	L.PreloadModule(ModTemplate, s.openTemplate)
 	L.PreloadModule(modNative, s.openNative)
+	L.PreloadModule(ModShared, s.openShared)
+	L.PreloadModule(ModConfig, s.openConfig)
+	L.PreloadModule(ModCrypto, openCrypto)
+	L.PreloadModule(ModDB, s.openDB)
+	L.PreloadModule(ModHTTP, s.openHTTP)
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}
+	s.addShimSearcher(L)
 }
 
 // Validate wraps app in the lsgi.validator middleware, as `lsgi serve --dev`
@@ -144,7 +165,10 @@ func compileModule(name string) (*lua.FunctionProto, error) {
 	if p, ok := protos.m[name]; ok {
 		return p, nil
 	}
-	file := luaModules[name]
+	file, ok := luaModules[name]
+	if !ok {
+		file = shimModules[name]
+	}
 	src, err := luaSources.ReadFile(luaSourceRoot + "/" + file)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -17,6 +18,7 @@ import (
 var allModules = []string{
 	ModRequest, ModResponse, ModRouter, ModValidator, ModBody, ModErrors, ModHeaders,
 	ModStatic, ModGzip, ModTemplate, ModJSON, ModHTML, ModUtil,
+	ModShared, ModSession, ModConfig, ModCrypto, ModDB, ModHTTP,
 }
 
 func TestPreloadRegistersEveryModule(t *testing.T) {
@@ -111,8 +113,12 @@ func TestConcurrentStates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			L := lua.NewState()
+			L := lua.NewState(lua.Options{SkipOpenLibs: true})
 			defer L.Close()
+			if err := luabridge.OpenLibs(L, false); err != nil {
+				errs <- err
+				return
+			}
 			sh.Preload(L)
 			err := L.DoString(`
 				local template = require "lsgi.template"

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 func main() {
@@ -54,6 +55,14 @@ func main() {
 				f.Flush()
 			}
 		}
+	})
+	// /counter: hello with a hit counter shared by every request.
+	var hits atomic.Int64
+	mux.HandleFunc("/counter", func(w http.ResponseWriter, r *http.Request) {
+		body := "Hello, visitor " + strconv.FormatInt(hits.Add(1), 10) + "!"
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		io.WriteString(w, body)
 	})
 	log.Printf("Listening at: http://%s", *addr)
 	log.Fatal(http.ListenAndServe(*addr, mux))
