@@ -27,14 +27,13 @@ var internals = findInternals()
 type internalOffsets struct {
 	err error // why the internals cannot be used; nil when they can
 
-	stateFrame   uintptr // LState.currentFrame *callFrame
-	stateUpvals  uintptr // LState.uvcache *Upvalue (open upvalues, by register)
-	frameFn      uintptr // callFrame.Fn *LFunction
-	frameParent  uintptr // callFrame.Parent *callFrame
-	framePc      uintptr // callFrame.Pc int (next instruction)
-	frameTail    uintptr // callFrame.TailCall int (tail calls folded in)
-	upvalueNext  uintptr // Upvalue.next *Upvalue
-	upvalueIndex uintptr // Upvalue.index int (register; only for tests)
+	stateFrame  uintptr // LState.currentFrame *callFrame
+	stateUpvals uintptr // LState.uvcache *Upvalue (open upvalues, by register)
+	frameFn     uintptr // callFrame.Fn *LFunction
+	frameParent uintptr // callFrame.Parent *callFrame
+	framePc     uintptr // callFrame.Pc int (next instruction)
+	frameTail   uintptr // callFrame.TailCall int (tail calls folded in)
+	upvalueNext uintptr // Upvalue.next *Upvalue
 }
 
 // EngineInternals reports whether the engine fixes of this package work
@@ -74,7 +73,6 @@ func findInternals() (off internalOffsets) {
 		{frame, "Pc", isInt, &off.framePc},
 		{frame, "TailCall", isInt, &off.frameTail},
 		{upvalue, "next", func(t reflect.Type) bool { return t == upvaluePtr }, &off.upvalueNext},
-		{upvalue, "index", isInt, &off.upvalueIndex},
 	}
 	for _, w := range want {
 		f, ok := w.typ.FieldByName(w.name)
@@ -121,8 +119,4 @@ func openUpvalues(L *lua.LState) **lua.Upvalue {
 
 func nextUpvalue(uv *lua.Upvalue) *lua.Upvalue {
 	return *(**lua.Upvalue)(unsafe.Add(unsafe.Pointer(uv), internals.upvalueNext))
-}
-
-func upvalueIndex(uv *lua.Upvalue) int {
-	return *(*int)(unsafe.Add(unsafe.Pointer(uv), internals.upvalueIndex))
 }

@@ -401,87 +401,90 @@ func identAt(name string, at ast.Expr) *ast.IdentExpr {
 // included.
 func countLocals(stmts []ast.Stmt) int {
 	n := 0
-	var inExpr func(e ast.Expr)
-	var inStmts func(stmts []ast.Stmt)
-	inExprs := func(es []ast.Expr) {
-		for _, e := range es {
-			inExpr(e)
+	for _, s := range stmts {
+		if _, ok := s.(*ast.LocalAssignStmt); ok {
+			n++
+		}
+		exprs, blocks := stmtParts(s)
+		for _, e := range exprs {
+			n += countLocalsIn(e)
+		}
+		for _, b := range blocks {
+			n += countLocals(b)
 		}
 	}
-	inExpr = func(e ast.Expr) {
-		switch e := e.(type) {
-		case *ast.AttrGetExpr:
-			inExpr(e.Object)
-			inExpr(e.Key)
-		case *ast.TableExpr:
-			for _, f := range e.Fields {
-				if f.Key != nil {
-					inExpr(f.Key)
-				}
-				inExpr(f.Value)
-			}
-		case *ast.FuncCallExpr:
-			if e.Func != nil {
-				inExpr(e.Func)
-			}
-			if e.Receiver != nil {
-				inExpr(e.Receiver)
-			}
-			inExprs(e.Args)
-		case *ast.LogicalOpExpr:
-			inExprs([]ast.Expr{e.Lhs, e.Rhs})
-		case *ast.RelationalOpExpr:
-			inExprs([]ast.Expr{e.Lhs, e.Rhs})
-		case *ast.StringConcatOpExpr:
-			inExprs([]ast.Expr{e.Lhs, e.Rhs})
-		case *ast.ArithmeticOpExpr:
-			inExprs([]ast.Expr{e.Lhs, e.Rhs})
-		case *ast.UnaryMinusOpExpr:
-			inExpr(e.Expr)
-		case *ast.UnaryNotOpExpr:
-			inExpr(e.Expr)
-		case *ast.UnaryLenOpExpr:
-			inExpr(e.Expr)
-		case *ast.FunctionExpr:
-			inStmts(e.Stmts)
-		}
-	}
-	inStmts = func(stmts []ast.Stmt) {
-		for _, s := range stmts {
-			switch s := s.(type) {
-			case *ast.AssignStmt:
-				inExprs(s.Lhs)
-				inExprs(s.Rhs)
-			case *ast.LocalAssignStmt:
-				n++
-				inExprs(s.Exprs)
-			case *ast.FuncCallStmt:
-				inExpr(s.Expr)
-			case *ast.DoBlockStmt:
-				inStmts(s.Stmts)
-			case *ast.WhileStmt:
-				inExpr(s.Condition)
-				inStmts(s.Stmts)
-			case *ast.RepeatStmt:
-				inStmts(s.Stmts)
-				inExpr(s.Condition)
-			case *ast.IfStmt:
-				inExpr(s.Condition)
-				inStmts(s.Then)
-				inStmts(s.Else)
-			case *ast.NumberForStmt:
-				inExprs([]ast.Expr{s.Init, s.Limit, s.Step})
-				inStmts(s.Stmts)
-			case *ast.GenericForStmt:
-				inExprs(s.Exprs)
-				inStmts(s.Stmts)
-			case *ast.FuncDefStmt:
-				inExpr(s.Func)
-			case *ast.ReturnStmt:
-				inExprs(s.Exprs)
-			}
-		}
-	}
-	inStmts(stmts)
 	return n
+}
+
+// countLocalsIn counts the LocalAssignStmts in the functions inside e.
+func countLocalsIn(e ast.Expr) int {
+	exprs, body := exprParts(e)
+	n := countLocals(body)
+	for _, sub := range exprs {
+		n += countLocalsIn(sub)
+	}
+	return n
+}
+
+// stmtParts returns a statement's expressions and blocks.
+func stmtParts(s ast.Stmt) ([]ast.Expr, [][]ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		return append(append([]ast.Expr(nil), s.Lhs...), s.Rhs...), nil
+	case *ast.LocalAssignStmt:
+		return s.Exprs, nil
+	case *ast.FuncCallStmt:
+		return []ast.Expr{s.Expr}, nil
+	case *ast.DoBlockStmt:
+		return nil, [][]ast.Stmt{s.Stmts}
+	case *ast.WhileStmt:
+		return []ast.Expr{s.Condition}, [][]ast.Stmt{s.Stmts}
+	case *ast.RepeatStmt:
+		return []ast.Expr{s.Condition}, [][]ast.Stmt{s.Stmts}
+	case *ast.IfStmt:
+		return []ast.Expr{s.Condition}, [][]ast.Stmt{s.Then, s.Else}
+	case *ast.NumberForStmt:
+		return []ast.Expr{s.Init, s.Limit, s.Step}, [][]ast.Stmt{s.Stmts}
+	case *ast.GenericForStmt:
+		return s.Exprs, [][]ast.Stmt{s.Stmts}
+	case *ast.FuncDefStmt:
+		return []ast.Expr{s.Func}, nil
+	case *ast.ReturnStmt:
+		return s.Exprs, nil
+	}
+	return nil, nil
+}
+
+// exprParts returns an expression's sub-expressions and, for a function,
+// its body.
+func exprParts(e ast.Expr) ([]ast.Expr, []ast.Stmt) {
+	switch e := e.(type) {
+	case *ast.AttrGetExpr:
+		return []ast.Expr{e.Object, e.Key}, nil
+	case *ast.TableExpr:
+		var parts []ast.Expr
+		for _, f := range e.Fields {
+			parts = append(parts, f.Key, f.Value)
+		}
+		return parts, nil
+	case *ast.FuncCallExpr:
+		return append([]ast.Expr{e.Func, e.Receiver}, e.Args...), nil
+	case *ast.LogicalOpExpr:
+		return []ast.Expr{e.Lhs, e.Rhs}, nil
+	case *ast.RelationalOpExpr:
+		return []ast.Expr{e.Lhs, e.Rhs}, nil
+	case *ast.StringConcatOpExpr:
+		return []ast.Expr{e.Lhs, e.Rhs}, nil
+	case *ast.ArithmeticOpExpr:
+		return []ast.Expr{e.Lhs, e.Rhs}, nil
+	case *ast.UnaryMinusOpExpr:
+		return []ast.Expr{e.Expr}, nil
+	case *ast.UnaryNotOpExpr:
+		return []ast.Expr{e.Expr}, nil
+	case *ast.UnaryLenOpExpr:
+		return []ast.Expr{e.Expr}, nil
+	case *ast.FunctionExpr:
+		return nil, e.Stmts
+	}
+	return nil, nil
 }
