@@ -5,6 +5,8 @@ package luabridge
 // (protect.go, load.go), and keeps the state's limits for them.
 
 import (
+	"log/slog"
+	"sync"
 	"weak"
 
 	lua "github.com/yuin/gopher-lua"
@@ -96,5 +98,17 @@ func engineOf(L *lua.LState) *engine {
 func setLimits(L *lua.LState, lim Limits) {
 	if e := engineOf(L); e != nil {
 		e.limits = lim.withDefaults()
+	}
+}
+
+// warnInternals logs once per process that the engine fixes are off,
+// when the gopher-lua in the build is not the one they were made for.
+var warnInternals sync.Once
+
+func warnIfNoInternals(logger *slog.Logger) {
+	if err := EngineInternals(); err != nil {
+		warnInternals.Do(func() {
+			logger.Warn("luabridge: pcall, xpcall and coroutine.yield behave as gopher-lua's own (yuin/gopher-lua#448 is not fixed)", "err", err)
+		})
 	}
 }

@@ -331,8 +331,15 @@ func TestWithoutInternals(t *testing.T) {
 		print(coroutine.resume(co))
 		local gen = coroutine.wrap(function() coroutine.yield("a") coroutine.yield("b") end)
 		print(gen(), gen())
+		print(xpcall(function() error("x", 0) end, function(m) return "handled " .. m end))
+		local y = 1
+		local function sety(v) y = v end
+		xpcall(function() error("x") end, print)
+		sety(2)
+		print(y)
 	`))
-	want := "false\te\nfalse\tlvl\ntrue\tfalse\tattempt to yield across metamethod/C-call boundary\na\tb\n"
+	want := "false\te\nfalse\tlvl\ntrue\tfalse\tattempt to yield across metamethod/C-call boundary\na\tb\n" +
+		"false\thandled x\nfallback.lua:11: x\n2\n"
 	if out != want {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
 	}

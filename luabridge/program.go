@@ -96,6 +96,7 @@ func NewProgram(name, chunk string, src []byte, opts ProgramOptions) (*Program, 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	warnIfNoInternals(opts.Logger)
 	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, lines: lineCount(src), modules: map[string]*lua.FunctionProto{}}, nil
 }
 

@@ -55,7 +55,7 @@ func PCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error {
 		}
 		return closeUnwound(L)
 	})
-	err := protectedCall(L, nargs, nret, closer)
+	err := protectedCall(L, nargs, nret, closer, handler == nil)
 	if aerr, ok := err.(*lua.ApiError); ok && aerr.StackTrace == "" {
 		aerr.StackTrace = trace
 	}
@@ -65,9 +65,14 @@ func PCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error {
 // protectedCall calls the function below the nargs values at the top of
 // L's stack with the open upvalues of the running functions set aside.
 // closer is the error handler; it must close the upvalues left open.
-func protectedCall(L *lua.LState, nargs, nret int, closer *lua.LFunction) error {
+// plain says that closing is all it does (a pcall, not an xpcall): without
+// the internals, gopher-lua's own PCall then needs no handler.
+func protectedCall(L *lua.LState, nargs, nret int, closer *lua.LFunction, plain bool) error {
 	if internals.err != nil {
-		return L.PCall(nargs, nret, nil)
+		if plain {
+			return L.PCall(nargs, nret, nil)
+		}
+		return L.PCall(nargs, nret, closer)
 	}
 	list := openUpvalues(L)
 	running := *list
@@ -85,6 +90,9 @@ func protectedCall(L *lua.LState, nargs, nret int, closer *lua.LFunction) error 
 // closeUpvalueList closes every upvalue in L's list of open upvalues and
 // empties it.
 func closeUpvalueList(L *lua.LState) {
+	if internals.err != nil {
+		return
+	}
 	list := openUpvalues(L)
 	for uv := *list; uv != nil; {
 		next := nextUpvalue(uv)
@@ -114,7 +122,7 @@ func callHandler(L *lua.LState, handler lua.LValue, closer *lua.LFunction) int {
 	if fn, ok := handler.(*lua.LFunction); ok {
 		L.Push(fn)
 		L.Push(obj)
-		if err := protectedCall(L, 1, 1, closer); err == nil {
+		if err := protectedCall(L, 1, 1, closer, true); err == nil {
 			result = L.Get(-1)
 		}
 	}
@@ -151,7 +159,7 @@ func (e *engine) luaPCall(L *lua.LState) int {
 		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
 		return 2
 	}
-	if err := protectedCall(L, L.GetTop()-1, lua.MultRet, e.closer); err != nil {
+	if err := protectedCall(L, L.GetTop()-1, lua.MultRet, e.closer, true); err != nil {
 		raiseIfInterrupted(L)
 		obj := errorValue(err)
 		L.Push(lua.LFalse)
@@ -169,7 +177,7 @@ func (e *engine) luaXPCall(L *lua.LState) int {
 	handler := L.Get(2)
 	L.SetTop(1)
 	closer := L.NewFunction(func(L *lua.LState) int { return callHandler(L, handler, e.closer) })
-	if err := protectedCall(L, 0, lua.MultRet, closer); err != nil {
+	if err := protectedCall(L, 0, lua.MultRet, closer, false); err != nil {
 		raiseIfInterrupted(L)
 		obj := errorValue(err)
 		L.Push(lua.LFalse)
