@@ -81,10 +81,21 @@ type Config struct {
 	// Trust opens the whole Lua standard library (io, os, debug) to apps.
 	Trust bool
 
-	// Limits bound the apps' Lua source (size, nesting) and what their
-	// code may ask of the host; zero fields take the defaults of
-	// luabridge.Limits.
+	// Limits bound what one call of a builtin or toolkit function may
+	// build or walk (strings, JSON and template data) and the apps' Lua
+	// source (size, nesting); zero fields take their defaults
+	// (docs/SECURITY.md, "Limits").
 	Limits luabridge.Limits
+
+	// StateMaxRequests, if positive, replaces a Lua state once it has
+	// served this many requests (gunicorn's max_requests), so that what
+	// an app leaks into a state stays bounded. Zero means never.
+	StateMaxRequests int
+
+	// StateMaxRequestsJitter adds a random 0 to N requests to each
+	// state's StateMaxRequests, so that states are not all replaced at
+	// once.
+	StateMaxRequestsJitter int
 
 	// Logger receives the host's logs and the apps' print and lsgi.errors
 	// output. The default is slog.Default().

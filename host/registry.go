@@ -296,12 +296,15 @@ func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error
 	// Any change to the folder's files loads a new version, with a new
 	// toolkit cache (unsyncedLoad), so cached templates are never stale.
 	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger, Reloaded: true,
-		App: pl.name, Services: r.cfg.Services})
+		App: pl.name, Services: r.cfg.Services, Limits: r.cfg.Limits})
 	opts := luabridge.ProgramOptions{
 		FS:     modules,
 		Trust:  r.cfg.Trust,
 		Logger: r.cfg.Logger,
 		Limits: r.cfg.Limits,
+
+		StateMaxRequests:       r.cfg.StateMaxRequests,
+		StateMaxRequestsJitter: r.cfg.StateMaxRequestsJitter,
 		Setup: func(L *lua.LState) error {
 			toolkit.Preload(L)
 			if r.setup != nil {

@@ -24,6 +24,18 @@
 // The bridge knows nothing of transports: the host adapts HTTP, FastCGI or
 // CGI to the two-method [ResponseWriter].
 //
+// # Standard library
+//
+// [OpenLibs] and [OpenLibsWith] open gopher-lua's libraries and replace
+// what differs from Lua 5.1 (tonumber, tostring and number formatting,
+// string.format, the table library, unpack, select, debug.getinfo and
+// traceback) with our own, remove gopher-lua's debugging helpers, give
+// untrusted apps an io that writes to the log and opens nothing, and bound
+// every function that builds a string by [Limits]. A state's require
+// searches the host's lsgi.* modules, package.preload, the app's folder,
+// then the host's other modules; files are read through package appfs, which
+// refuses symbolic links that leave the app's folder.
+//
 // # Lua 5.1 semantics
 //
 // gopher-lua v1.1.2 computes a few things differently from Lua 5.1, and the

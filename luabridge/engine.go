@@ -12,15 +12,10 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// engineKey is the registry key of a state's engine data, namespaced by
-// import path.
-const engineKey = "github.com/lsgi/lsgi/luabridge.engine"
-
 // engine is the Go side of the fixes in one state (shared by its
 // coroutines).
 type engine struct {
 	limits Limits
-	closer *lua.LFunction // pcall's error handler (closeUnwound)
 
 	// gopher-lua's coroutine.resume and create, which the replacements
 	// call after their own checks.
@@ -34,14 +29,10 @@ type engine struct {
 // openEngineFixes replaces, in a state whose libraries are open, the
 // functions gopher-lua gets wrong: pcall, xpcall, error, load, loadstring,
 // dofile and loadfile (where present), require's file searcher, and
-// coroutine.yield, resume, wrap and status. The state's limits are the
-// defaults until [setLimits] changes them.
-func openEngineFixes(L *lua.LState) {
-	e := &engine{limits: Limits{}.withDefaults(), pending: map[weak.Pointer[lua.LState]]int{}}
-	e.closer = L.NewFunction(closeUnwound)
-	ud := L.NewUserData()
-	ud.Value = e
-	L.SetField(L.Get(lua.RegistryIndex), engineKey, ud)
+// coroutine.yield, resume, wrap and status. lim bounds the source that
+// load, loadstring and the file loaders compile.
+func openEngineFixes(L *lua.LState, lim Limits) {
+	e := &engine{limits: lim.WithDefaults(), pending: map[weak.Pointer[lua.LState]]int{}}
 
 	globals := L.Get(lua.GlobalsIndex).(*lua.LTable)
 	for name, fn := range map[string]lua.LGFunction{
@@ -80,24 +71,6 @@ func openEngineFixes(L *lua.LState) {
 		co.RawSetString("create", L.NewFunction(e.luaCreate))
 		co.RawSetString("resume", L.NewFunction(e.luaResume))
 		co.RawSetString("wrap", L.NewFunction(e.luaWrap))
-	}
-}
-
-// engineOf returns the engine data of L's state, or nil when the fixes
-// are not installed.
-func engineOf(L *lua.LState) *engine {
-	ud, ok := L.GetField(L.Get(lua.RegistryIndex), engineKey).(*lua.LUserData)
-	if !ok {
-		return nil
-	}
-	e, _ := ud.Value.(*engine)
-	return e
-}
-
-// setLimits sets the limits load and loadstring apply in L's state.
-func setLimits(L *lua.LState, lim Limits) {
-	if e := engineOf(L); e != nil {
-		e.limits = lim.withDefaults()
 	}
 }
 

@@ -117,7 +117,7 @@ func BenchmarkCompileLarge(b *testing.B) {
 	})
 	b.Run("scan only", func(b *testing.B) {
 		b.SetBytes(int64(len(src)))
-		lim := Limits{}.withDefaults()
+		lim := Limits{}.WithDefaults()
 		for b.Loop() {
 			if _, err := scanDepth(src, lim); err != nil {
 				b.Fatal(err)

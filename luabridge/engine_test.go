@@ -124,7 +124,7 @@ func TestProgramLimits(t *testing.T) {
 		{"load", map[string]string{"main.lua": "local s = " + `"` + deep + `"` + " result = select(2, load(function() local p = s; s = nil; return p end))"},
 			"(load):1: chunk has too many syntax levels", false},
 		{"load size", map[string]string{"main.lua": "local n = 0 result = select(2, load(function() n = n + 1; if n < 10 then return ('x'):rep(500) end end, '=big'))"},
-			"big: chunk too large: 2500 bytes, more than 2000", false},
+			"big: chunk too large: 2500 bytes exceeds the source-bytes limit of 2000 bytes", false},
 		{"within the limits", map[string]string{"main.lua": "result = loadstring('return ' .. ('('):rep(15) .. '1' .. (')'):rep(15))()"}, "1", false},
 	}
 	for _, tt := range tests {

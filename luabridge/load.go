@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
+	"weak"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -26,7 +28,7 @@ import (
 // luaMessages selects Lua 5.1's wording for syntax errors (for load and
 // loadstring) over the file-oriented *SyntaxError.
 func compileChunk(name string, src []byte, lim Limits, file, luaMessages bool) (proto *lua.FunctionProto, err error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	if file && len(src) > 0 && src[0] == '#' {
 		if i := bytes.IndexByte(src, '\n'); i >= 0 {
 			src = src[i:]
@@ -36,13 +38,13 @@ func compileChunk(name string, src []byte, lim Limits, file, luaMessages bool) (
 	}
 	// Too deep is checked first, as far as the size limit goes, so that
 	// the error is Lua's own where Lua has one.
-	localFunction, err := scanDepth(src[:min(len(src), lim.MaxSourceBytes+1)], lim)
+	localFunction, err := scanDepth(src[:min(int64(len(src)), lim.MaxSourceBytes+1)], lim)
 	if err != nil {
 		err.(*SourceLimitError).File = name
 		return nil, err
 	}
-	if len(src) > lim.MaxSourceBytes {
-		return nil, &SourceLimitError{File: name, Limit: "MaxSourceBytes", Value: lim.MaxSourceBytes, Got: len(src)}
+	if int64(len(src)) > lim.MaxSourceBytes {
+		return nil, &SourceLimitError{File: name, Limit: "MaxSourceBytes", Value: lim.MaxSourceBytes, Got: int64(len(src))}
 	}
 	tree, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
@@ -148,11 +150,60 @@ func chunkID(source string, size int) string {
 	return `[string "` + source + `"]`
 }
 
+// chunkSources maps the functions load and loadstring compiled to the
+// source Lua 5.1 keeps for them (debug.getinfo's source: the chunk name
+// as given), their SourceName being the short name Lua shows in messages.
+// The keys are weak: a chunk no longer used is collected, and its entry
+// pruned as the map grows.
+var chunkSources struct {
+	sync.Mutex
+	m     map[weak.Pointer[lua.FunctionProto]]string
+	prune int // the size at which dead entries are next pruned
+}
+
+// recordChunkSource notes source for proto and the functions inside it.
+func recordChunkSource(proto *lua.FunctionProto, source string) {
+	chunkSources.Lock()
+	defer chunkSources.Unlock()
+	if chunkSources.m == nil {
+		chunkSources.m, chunkSources.prune = map[weak.Pointer[lua.FunctionProto]]string{}, 1024
+	}
+	var add func(p *lua.FunctionProto)
+	add = func(p *lua.FunctionProto) {
+		chunkSources.m[weak.Make(p)] = source
+		for _, sub := range p.FunctionPrototypes {
+			add(sub)
+		}
+	}
+	add(proto)
+	if len(chunkSources.m) >= chunkSources.prune {
+		for k := range chunkSources.m {
+			if k.Value() == nil {
+				delete(chunkSources.m, k)
+			}
+		}
+		chunkSources.prune = max(1024, 2*len(chunkSources.m))
+	}
+}
+
+// chunkSource returns the source Lua 5.1 gives a function compiled by load
+// or loadstring ("=name", or the source text itself), which its
+// SourceName, the name shown in messages, does not keep.
+func chunkSource(proto *lua.FunctionProto) (string, bool) {
+	chunkSources.Lock()
+	defer chunkSources.Unlock()
+	source, ok := chunkSources.m[weak.Make(proto)]
+	return source, ok
+}
+
 // compileString compiles source given to load or loadstring under Lua's
 // chunk name: it runs under chunkID(chunkname) and its syntax errors read
 // "name:LINE: message".
 func compileString(src []byte, chunkname string, lim Limits) (*lua.FunctionProto, error) {
 	proto, err := compileChunk(chunkID(chunkname, idSize), src, lim, false, true)
+	if err == nil {
+		recordChunkSource(proto, chunkname)
+	}
 	var serr *SyntaxError
 	if errors.As(err, &serr) {
 		serr.File = chunkID(chunkname, idSizeLexer)
@@ -199,15 +250,15 @@ func (e *engine) luaLoad(L *lua.LState) int {
 			break
 		}
 		if !lua.LVCanConvToString(piece) {
-			L.Error(lua.LString(where(L, 1)+"reader function must return a string"), 0)
+			L.Error(lua.LString(levelWhere(L, 1)+"reader function must return a string"), 0)
 		}
 		s := lua.LVAsString(piece)
 		if s == "" {
 			break
 		}
-		if len(src)+len(s) > e.limits.MaxSourceBytes {
+		if got := int64(len(src) + len(s)); got > e.limits.MaxSourceBytes {
 			err := &SourceLimitError{File: chunkID(chunkname, idSizeLexer), Limit: "MaxSourceBytes",
-				Value: e.limits.MaxSourceBytes, Got: len(src) + len(s)}
+				Value: e.limits.MaxSourceBytes, Got: got}
 			return pushLoaded(L, nil, err)
 		}
 		src = append(src, s...)
@@ -224,12 +275,12 @@ func readSourceFile(path string, lim Limits) ([]byte, error) {
 		return nil, fmt.Errorf("cannot open %s", path)
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, int64(lim.MaxSourceBytes)+1))
+	src, err := io.ReadAll(io.LimitReader(f, lim.MaxSourceBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s", path)
 	}
-	if len(src) > lim.MaxSourceBytes {
-		return nil, &SourceLimitError{File: path, Limit: "MaxSourceBytes", Value: lim.MaxSourceBytes, Got: len(src)}
+	if int64(len(src)) > lim.MaxSourceBytes {
+		return nil, &SourceLimitError{File: path, Limit: "MaxSourceBytes", Value: lim.MaxSourceBytes, Got: int64(len(src))}
 	}
 	return src, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,10 +122,12 @@ func (p *Pool) waitSlot(ctx context.Context, wait time.Duration) error {
 }
 
 // Put gives back a state lent by [Pool.Get]. A state left broken by an
-// interrupted call, or returned after [Pool.Close], is closed instead.
+// interrupted call, one that has served its ProgramOptions.StateMaxRequests,
+// or one returned after [Pool.Close], is closed instead; a new state takes
+// its place on demand.
 func (p *Pool) Put(s *State) {
 	p.mu.Lock()
-	if s.broken || p.closed {
+	if s.broken || p.closed || s.spent() {
 		p.mu.Unlock()
 		p.discard(s)
 	} else {
@@ -145,4 +148,18 @@ func (p *Pool) Close() {
 	for _, s := range idle {
 		p.discard(s)
 	}
+}
+
+// stateMaxRequests draws the number of requests a new state may serve:
+// StateMaxRequests plus a random jitter of 0 to StateMaxRequestsJitter, as
+// gunicorn does for its workers. Zero means no limit.
+func (p *Program) stateMaxRequests() int {
+	n := p.opts.StateMaxRequests
+	if n <= 0 {
+		return 0
+	}
+	if j := p.opts.StateMaxRequestsJitter; j > 0 {
+		n += rand.IntN(j + 1)
+	}
+	return n
 }

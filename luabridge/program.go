@@ -9,9 +9,9 @@ import (
 	"path"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -28,6 +28,8 @@ type Program struct {
 
 	mu      sync.Mutex
 	modules map[string]*lua.FunctionProto // compiled modules by path in opts.FS
+
+	shadowOnce sync.Once // see warnShadows
 }
 
 // ProgramOptions configure a [Program].
@@ -54,9 +56,23 @@ type ProgramOptions struct {
 	// a middleware around every app (the validator, in development mode).
 	Wrap func(L *lua.LState, app lua.LValue) (lua.LValue, error)
 
-	// Limits bound the app's source and what its code may ask of the
-	// host; zero fields take their defaults.
+	// Limits bound the strings and conversions of the standard library's
+	// functions in every state, and the app's Lua source (its files and
+	// what it gives load and loadstring) (docs/SECURITY.md, "Limits");
+	// zero fields take their defaults.
 	Limits Limits
+
+	// StateMaxRequests, if positive, closes a Lua state once it has
+	// served this many requests and opens a new one on demand (gunicorn's
+	// max_requests, for Lua states), so that memory an app keeps in its
+	// globals, or in weak tables, which gopher-lua keeps strong, stays
+	// bounded. Zero means never.
+	StateMaxRequests int
+
+	// StateMaxRequestsJitter adds a random 0 to N requests to each
+	// state's StateMaxRequests, so that the states of an app are not all
+	// replaced at the same moment.
+	StateMaxRequestsJitter int
 }
 
 // SyntaxError reports Lua source that does not compile.
@@ -109,7 +125,7 @@ func (p *Program) compileFile(name string) (*lua.FunctionProto, error) {
 	if ok {
 		return proto, nil
 	}
-	src, err := fs.ReadFile(p.opts.FS, name)
+	src, err := appfs.ReadFile(p.opts.FS, name)
 	if err != nil {
 		return nil, err
 	}
@@ -127,24 +143,6 @@ func (p *Program) compileFile(name string) (*lua.FunctionProto, error) {
 // to the main chunk's directory so that it reads like a path on disk.
 func (p *Program) displayPath(name string) string {
 	return path.Join(path.Dir(p.chunk), name)
-}
-
-// findModule maps a module name such as "util.strings" to a file of the
-// app's folder, the way package.path "?.lua;?/init.lua" would.
-func (p *Program) findModule(module string) (string, bool) {
-	if p.opts.FS == nil {
-		return "", false
-	}
-	base := strings.ReplaceAll(module, ".", "/")
-	for _, candidate := range [...]string{base + ".lua", base + "/init.lua"} {
-		if !fs.ValidPath(candidate) {
-			continue
-		}
-		if st, err := fs.Stat(p.opts.FS, candidate); err == nil && !st.IsDir() {
-			return candidate, true
-		}
-	}
-	return "", false
 }
 
 // errorPosition finds the first "file.lua:LINE" an error message names.

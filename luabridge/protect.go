@@ -19,9 +19,8 @@ package luabridge
 // runs, so that it holds only the upvalues of functions above the pcall:
 // gopher-lua's close-everything then closes exactly those, with their
 // values at the time of the error, and the caller's list is put back
-// afterwards. An error handler (our own, for plain pcall) closes them
-// when gopher-lua skips closing because a handler is set, and spares
-// gopher-lua the traceback it would format for every caught error.
+// afterwards. xpcall's handler closes them itself, after the app's
+// handler has run, since gopher-lua closes nothing when there is one.
 //
 // # Yields across Go calls
 //
@@ -47,15 +46,15 @@ import (
 // nil, is called with the error value before the stack unwinds, and its
 // result is the error value returned.
 func PCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error {
+	if handler == nil {
+		return protectedCall(L, nargs, nret, nil)
+	}
 	var trace string
 	closer := L.NewFunction(func(L *lua.LState) int {
 		trace = traceback(L, 1)
-		if handler != nil {
-			return callHandler(L, handler, L.NewFunction(closeUnwound))
-		}
-		return closeUnwound(L)
+		return callHandler(L, handler)
 	})
-	err := protectedCall(L, nargs, nret, closer, handler == nil)
+	err := protectedCall(L, nargs, nret, closer)
 	if aerr, ok := err.(*lua.ApiError); ok && aerr.StackTrace == "" {
 		aerr.StackTrace = trace
 	}
@@ -63,25 +62,25 @@ func PCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error {
 }
 
 // protectedCall calls the function below the nargs values at the top of
-// L's stack with the open upvalues of the running functions set aside.
-// closer is the error handler; it must close the upvalues left open.
-// plain says that closing is all it does (a pcall, not an xpcall): without
-// the internals, gopher-lua's own PCall then needs no handler.
-func protectedCall(L *lua.LState, nargs, nret int, closer *lua.LFunction, plain bool) error {
+// L's stack with the open upvalues of the running functions set aside:
+// when an error is raised, gopher-lua closes every upvalue in the list,
+// which then holds only those of the functions the error unwinds.
+// handler, if not nil, is an error handler (xpcall's); gopher-lua closes
+// nothing when there is one, so it must call closeUpvalueList. (Plain
+// pcall needs none, and must have none: gopher-lua pushes the handler
+// before it clears the stack, which fails when the error was a full one.)
+func protectedCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error {
 	if internals.err != nil {
-		if plain {
-			return L.PCall(nargs, nret, nil)
-		}
-		return L.PCall(nargs, nret, closer)
+		return L.PCall(nargs, nret, handler)
 	}
 	list := openUpvalues(L)
 	running := *list
 	*list = nil
-	err := L.PCall(nargs, nret, closer)
+	err := L.PCall(nargs, nret, handler)
 	// Normally empty: the callee's frames returned (closing their
-	// upvalues) or died in an error (closed by gopher-lua or closer).
-	// After an error the handler could not run for (a full call stack),
-	// their registers are already cleared: the closures see nil.
+	// upvalues) or died in an error (closed then). After a Go panic, or
+	// an error the handler could not run for, their registers are
+	// already cleared: the closures see nil.
 	closeUpvalueList(L)
 	*list = running
 	return err
@@ -102,27 +101,19 @@ func closeUpvalueList(L *lua.LState) {
 	*list = nil
 }
 
-// closeUnwound is the error handler of pcall: it closes the upvalues of
-// the functions the error unwinds and returns the error value unchanged.
-func closeUnwound(L *lua.LState) int {
-	closeUpvalueList(L)
-	L.SetTop(1)
-	return 1
-}
-
 // errorInErrorHandling is what xpcall returns when its handler fails, as
 // in Lua 5.1 (LUA_ERRERR).
 const errorInErrorHandling = "error in error handling"
 
 // callHandler runs an xpcall handler on the error value at 1, then closes
 // the unwound functions' upvalues (which the handler could still see).
-func callHandler(L *lua.LState, handler lua.LValue, closer *lua.LFunction) int {
+func callHandler(L *lua.LState, handler lua.LValue) int {
 	obj := L.Get(1)
 	result := lua.LValue(lua.LString(errorInErrorHandling))
 	if fn, ok := handler.(*lua.LFunction); ok {
 		L.Push(fn)
 		L.Push(obj)
-		if err := protectedCall(L, 1, 1, closer, true); err == nil {
+		if err := protectedCall(L, 1, 1, nil); err == nil {
 			result = L.Get(-1)
 		}
 	}
@@ -159,7 +150,7 @@ func (e *engine) luaPCall(L *lua.LState) int {
 		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
 		return 2
 	}
-	if err := protectedCall(L, L.GetTop()-1, lua.MultRet, e.closer, true); err != nil {
+	if err := protectedCall(L, L.GetTop()-1, lua.MultRet, nil); err != nil {
 		raiseIfInterrupted(L)
 		obj := errorValue(err)
 		L.Push(lua.LFalse)
@@ -176,8 +167,8 @@ func (e *engine) luaXPCall(L *lua.LState) int {
 	L.CheckAny(2)
 	handler := L.Get(2)
 	L.SetTop(1)
-	closer := L.NewFunction(func(L *lua.LState) int { return callHandler(L, handler, e.closer) })
-	if err := protectedCall(L, 0, lua.MultRet, closer, false); err != nil {
+	closer := L.NewFunction(func(L *lua.LState) int { return callHandler(L, handler) })
+	if err := protectedCall(L, 0, lua.MultRet, closer); err != nil {
 		raiseIfInterrupted(L)
 		obj := errorValue(err)
 		L.Push(lua.LFalse)
@@ -199,19 +190,19 @@ func luaErrorFn(L *lua.LState) int {
 	if level > 0 {
 		switch v := obj.(type) {
 		case lua.LString:
-			obj = lua.LString(where(L, level) + string(v))
+			obj = lua.LString(levelWhere(L, level) + string(v))
 		case lua.LNumber:
-			obj = lua.LString(where(L, level) + v.String())
+			obj = lua.LString(levelWhere(L, level) + v.String())
 		}
 	}
 	L.Error(obj, 0)
 	return 0
 }
 
-// where returns "chunk:line: " for the function level calls up from the
+// levelWhere returns "chunk:line: " for the function level calls up from the
 // running Go function (level 0), or "" when that is a Go function, a
 // tail call whose frame is gone, or beyond the stack (luaL_where).
-func where(L *lua.LState, level int) string {
+func levelWhere(L *lua.LState, level int) string {
 	if internals.err != nil {
 		dbg, ok := L.GetStack(level)
 		if !ok {
@@ -442,14 +433,14 @@ func (e *engine) luaWrap(L *lua.LState) int {
 	co := L.CheckThread(-1)
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		if msg := resumeRefusal(L, co); msg != "" {
-			L.Error(lua.LString(where(L, 1)+msg), 0)
+			L.Error(lua.LString(levelWhere(L, 1)+msg), 0)
 		}
 		L.Insert(co, 1)
 		n := e.luaResume(L)
 		if L.Get(-n) != lua.LTrue {
 			obj := L.Get(-n + 1)
 			if s, ok := obj.(lua.LString); ok {
-				obj = lua.LString(where(L, 1) + string(s))
+				obj = lua.LString(levelWhere(L, 1) + string(s))
 			}
 			L.Error(obj, 0)
 		}

@@ -17,7 +17,6 @@ package luabridge
 // here as a comment or string.
 
 import (
-	"fmt"
 	"strconv"
 )
 
@@ -27,8 +26,8 @@ type SourceLimitError struct {
 	File  string // the chunk's name
 	Line  int    // 1-based line where the limit was passed; 0 for the size
 	Limit string // the Limits field, e.g. "MaxNesting"
-	Value int    // the limit's value
-	Got   int    // the size or depth found (more than Value)
+	Value int64  // the limit's value
+	Got   int64  // the size or depth found (more than Value)
 }
 
 func (e *SourceLimitError) Error() string {
@@ -38,11 +37,11 @@ func (e *SourceLimitError) Error() string {
 	}
 	switch e.Limit {
 	case "MaxSourceBytes":
-		return fmt.Sprintf("%s chunk too large: %d bytes, more than %d (luabridge.Limits.MaxSourceBytes)", where, e.Got, e.Value)
+		return where + " chunk too large: " + LimitError("source-bytes", e.Value, strconv.FormatInt(e.Got, 10)+" bytes")
 	case "MaxNesting":
-		return fmt.Sprintf("%s chunk has too many syntax levels: blocks, brackets and unary operators nest more than %d deep (luabridge.Limits.MaxNesting)", where, e.Value)
+		return where + " chunk has too many syntax levels: " + LimitError("nesting", e.Value, "nesting of blocks, brackets and unary operators")
 	default:
-		return fmt.Sprintf("%s expression too deep: operators, fields and calls chain more than %d levels (luabridge.Limits.MaxExpressionDepth)", where, e.Value)
+		return where + " expression too deep: " + LimitError("expression-depth", e.Value, "the depth of operators, fields and calls")
 	}
 }
 
@@ -542,11 +541,11 @@ func (d *depthScan) keyword(kw int, wasEnd bool) {
 
 // check compares the current depths with the limits.
 func (d *depthScan) check() error {
-	if d.nesting > d.lim.MaxNesting {
-		return &SourceLimitError{Line: d.lx.line, Limit: "MaxNesting", Value: d.lim.MaxNesting, Got: d.nesting}
+	if int64(d.nesting) > d.lim.MaxNesting {
+		return &SourceLimitError{Line: d.lx.line, Limit: "MaxNesting", Value: d.lim.MaxNesting, Got: int64(d.nesting)}
 	}
-	if d.depth > d.lim.MaxExpressionDepth {
-		return &SourceLimitError{Line: d.lx.line, Limit: "MaxExpressionDepth", Value: d.lim.MaxExpressionDepth, Got: d.depth}
+	if int64(d.depth) > d.lim.MaxExpressionDepth {
+		return &SourceLimitError{Line: d.lx.line, Limit: "MaxExpressionDepth", Value: d.lim.MaxExpressionDepth, Got: int64(d.depth)}
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func TestScanDepthLimits(t *testing.T) {
-	lim := Limits{MaxNesting: 10, MaxExpressionDepth: 50}.withDefaults()
+	lim := Limits{MaxNesting: 10, MaxExpressionDepth: 50}.WithDefaults()
 	tests := []struct {
 		desc  string
 		src   string
@@ -69,7 +69,7 @@ func TestScanFindsLocalFunctions(t *testing.T) {
 local function f() local g = function() end end
 local --[[ comment ]] function h() end
 local x, y = function() end, 2`
-	got, err := scanDepth([]byte(src), Limits{}.withDefaults())
+	got, err := scanDepth([]byte(src), Limits{}.WithDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +91,9 @@ func TestSourceLimitErrors(t *testing.T) {
 		src  string
 		want string
 	}{
-		{"size", Limits{MaxSourceBytes: 10}, "return 'more than ten bytes'", "app.lua: chunk too large: 28 bytes, more than 10 (luabridge.Limits.MaxSourceBytes)"},
-		{"nesting", Limits{MaxNesting: 3}, "\nreturn ((((1))))", "app.lua:2: chunk has too many syntax levels: blocks, brackets and unary operators nest more than 3 deep (luabridge.Limits.MaxNesting)"},
-		{"depth", Limits{MaxExpressionDepth: 10}, "return 1+1+1+1+1+1+1+1+1", "app.lua:1: expression too deep: operators, fields and calls chain more than 10 levels (luabridge.Limits.MaxExpressionDepth)"},
+		{"size", Limits{MaxSourceBytes: 10}, "return 'more than ten bytes'", "app.lua: chunk too large: 28 bytes exceeds the source-bytes limit of 10 bytes (raise it with lsgi serve --limit source-bytes=N, or Limits.MaxSourceBytes in host.Config)"},
+		{"nesting", Limits{MaxNesting: 3}, "\nreturn ((((1))))", "app.lua:2: chunk has too many syntax levels: nesting of blocks, brackets and unary operators exceeds the nesting limit of 3 (raise it with lsgi serve --limit nesting=N, or Limits.MaxNesting in host.Config)"},
+		{"depth", Limits{MaxExpressionDepth: 10}, "return 1+1+1+1+1+1+1+1+1", "app.lua:1: expression too deep: the depth of operators, fields and calls exceeds the expression-depth limit of 10 (raise it with lsgi serve --limit expression-depth=N, or Limits.MaxExpressionDepth in host.Config)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -221,7 +221,7 @@ func FuzzSourceDepth(f *testing.F) {
 		if err != nil {
 			t.Fatalf("compiled, but does not parse: %v", err)
 		}
-		if d := treeDepth(tree); d > lim.MaxExpressionDepth {
+		if d := treeDepth(tree); int64(d) > lim.MaxExpressionDepth {
 			t.Fatalf("compiled a tree %d deep, limit %d:\n%s", d, lim.MaxExpressionDepth, src)
 		}
 	})

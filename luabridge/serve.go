@@ -138,7 +138,7 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 		ctx:           ctx,
 		log:           s.prog.opts.Logger,
 		contentLength: -1,
-		input:         inputStream{r: req.Body},
+		input:         inputStream{r: req.Body, limit: s.std.limits.MaxStringBytes},
 	}
 	if req.Body == nil {
 		x.input.r = http.NoBody
@@ -154,6 +154,8 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 	x.done = true
 	x.input.end()
 	x.errors.flush()
+	s.std.flush()
+	s.served++
 	L.RemoveContext()
 	L.SetTop(0)
 	return err

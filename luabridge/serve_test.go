@@ -492,9 +492,12 @@ func TestLoadErrors(t *testing.T) {
 
 func TestSandbox(t *testing.T) {
 	tests := []struct{ desc, expr, want string }{
-		{"io is closed", `return tostring(io)`, "nil"},
-		{"debug is closed", `return tostring(debug)`, "nil"},
-		{"os keeps only clocks", `return tostring(os.execute) .. tostring(os.getenv) .. type(os.time)`, "nilnilfunction"},
+		{"io opens no file", `local f, e = io.open("/etc/passwd") return tostring(f) .. " " .. e`, "nil io.open is not open to apps in default mode (run lsgi with --trust"},
+		{"io opens no process", `local f, e = io.popen("ls") return tostring(f) .. " " .. e`, "nil io.popen is not open"},
+		{"debug only reads", `return tostring(debug.sethook) .. tostring(debug.setlocal) .. tostring(debug.setupvalue) .. type(debug.getinfo) .. type(debug.traceback)`, "nilnilnilfunctionfunction"},
+		{"os keeps only clocks", `return tostring(os.execute) .. tostring(os.remove) .. tostring(os.getenv("HOME")) .. type(os.time)`, "nilnilnilfunction"},
+		{"os.exit raises", `local ok, e = pcall(os.exit, 1) return tostring(ok) .. " " .. e`, "false t.lua:1: os.exit: an app cannot stop the host"},
+		{"no _printregs", `return tostring(_printregs)`, "nil"},
 		{"dofile outside the folder", `local ok, e = pcall(dofile, "/etc/passwd") return tostring(ok) .. " " .. e`, "false"},
 		{"require finds nothing on disk", `local ok, e = pcall(require, "os2") return tostring(ok)`, "false"},
 	}

@@ -34,15 +34,17 @@ type State struct {
 
 	headers []headerField         // scratch space reused by each request
 	boxed   map[string]lua.LValue // see envValue
+
+	std         *stdlib     // the state's standard library (io output to flush)
+	hostModules *lua.LTable // the host's modules, by name; see modules.go
+
+	served    int // requests served so far
+	maxServed int // retire the state after this many requests; 0: never
 }
 
 // initTimeout bounds how long an app's main chunk may run when a state is
 // created, so that a top-level endless loop cannot hang the host.
 const initTimeout = 10 * time.Second
-
-// safeOS lists the os functions an untrusted app may use: clocks and dates,
-// nothing that touches files, processes or the environment.
-var safeOS = []string{"time", "clock", "date", "difftime"}
 
 // newState opens a Lua state, runs the program's main chunk in it and finds
 // the app. The returned error names the file and line where it can.
@@ -53,7 +55,7 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistrySize:    1024 * 4,
 		RegistryMaxSize: 1024 * 256,
 	})
-	s := &State{L: L, prog: p}
+	s := &State{L: L, prog: p, maxServed: p.stateMaxRequests()}
 	if err := s.openLibs(); err != nil {
 		L.Close()
 		return nil, fmt.Errorf("luabridge: open libraries for %s: %w", p.name, err)
@@ -64,6 +66,7 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 			return nil, fmt.Errorf("luabridge: set up state for %s: %w", p.name, err)
 		}
 	}
+	p.warnShadows(s.adoptHostModules())
 	app, err := s.instantiate(ctx)
 	if err != nil {
 		L.Close()
@@ -73,86 +76,33 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 	return s, nil
 }
 
-// lib is one library of the Lua standard library.
-type lib struct {
-	name string
-	open lua.LGFunction
-}
-
-var (
-	safeLibs = []lib{
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.LoadLibName, lua.OpenPackage},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-		{lua.OsLibName, lua.OpenOs},
-	}
-	trustedLibs = []lib{{lua.IoLibName, lua.OpenIo}, {lua.DebugLibName, lua.OpenDebug}}
-)
-
 // OpenLibs opens the standard library in a state made with SkipOpenLibs:
 // with trust, all of it; otherwise the safe subset apps get (base,
-// package, table, string, math, coroutine, and os.time, os.clock, os.date
-// and os.difftime), with package.path emptied so that require finds only
-// preloaded modules. A host still has to decide what dofile, loadfile and
-// print do; the bridge's own states limit them to the app's folder and the
-// log.
+// package, table, string, math, coroutine, os.time, os.clock, os.date and
+// os.difftime, an io library that writes to the log and opens nothing, and
+// a read-only debug.getinfo and debug.traceback), with package.path emptied
+// so that require finds only preloaded modules. Functions that differ from
+// Lua 5.1 in gopher-lua are replaced (docs/modules/README.md). A host
+// still has to decide what dofile and loadfile do; the bridge's own states
+// limit them to the app's folder.
 func OpenLibs(L *lua.LState, trust bool) error {
-	libs := safeLibs
-	if trust {
-		libs = append(append([]lib{}, safeLibs...), trustedLibs...)
-	}
-	for _, lib := range libs {
-		if err := L.CallByParam(lua.P{Fn: L.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name)); err != nil {
-			return fmt.Errorf("luabridge: open %s: %w", lib.name, err)
-		}
-	}
-	openEngineFixes(L)
-	openPatternFunctions(L, 0, 0) // bounded string.find, match, gmatch and gsub (strpattern.go)
-	if trust {
-		return nil
-	}
-	// Keep only the clock and date functions of os.
-	full := L.GetGlobal(lua.OsLibName).(*lua.LTable)
-	safe := L.CreateTable(0, len(safeOS))
-	for _, name := range safeOS {
-		safe.RawSetString(name, full.RawGetString(name))
-	}
-	L.SetGlobal(lua.OsLibName, safe)
-	L.SetField(L.GetField(L.Get(lua.RegistryIndex), "_LOADED"), lua.OsLibName, safe)
-	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
-	pkg.RawSetString("path", lua.LString(""))
-	pkg.RawSetString("loadlib", lua.LNil)
-	L.SetGlobal("dofile", lua.LNil)
-	L.SetGlobal("loadfile", lua.LNil)
-	return nil
+	return OpenLibsWith(L, LibOptions{Trust: trust})
 }
 
 // openLibs opens the standard library (the safe subset unless the program
-// is trusted) and installs the host's replacements for print, require's file
-// loader, dofile and loadfile.
+// is trusted), installs require's search order and the host's dofile and
+// loadfile, limited to the app's folder.
 func (s *State) openLibs() error {
 	L := s.L
-	if err := OpenLibs(L, s.prog.opts.Trust); err != nil {
+	std, err := openStdlib(L, LibOptions{Trust: s.prog.opts.Trust, Limits: s.prog.opts.Limits,
+		Logger: s.prog.opts.Logger, App: s.prog.name})
+	if err != nil {
 		return err
 	}
-	setLimits(L, s.prog.opts.Limits)
-
-	L.SetGlobal("print", L.NewFunction(s.luaPrint))
+	s.std = std
 	L.SetGlobal("dofile", L.NewFunction(s.luaDofile))
 	L.SetGlobal("loadfile", L.NewFunction(s.luaLoadfile))
-
-	// require: the preload searcher, then the app's folder; trusted apps
-	// also keep gopher-lua's own search of package.path.
-	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
-	loaders := pkg.RawGetString("loaders").(*lua.LTable)
-	fileLoader := loaders.RawGetInt(2)
-	loaders.RawSetInt(2, L.NewFunction(s.loadModule))
-	if s.prog.opts.Trust {
-		loaders.RawSetInt(3, fileLoader)
-	}
+	s.installSearchers()
 
 	s.resume = L.GetField(L.GetGlobal(lua.CoroutineLibName), "resume").(*lua.LFunction)
 	s.inputMeta = newInputMeta(L)
@@ -206,8 +156,15 @@ func (s *State) callable(v lua.LValue) bool {
 	return false
 }
 
-// close releases the Lua state.
-func (s *State) close() { s.L.Close() }
+// close releases the Lua state, after logging what its io output still
+// holds.
+func (s *State) close() {
+	s.std.flush()
+	s.L.Close()
+}
+
+// spent reports whether the state has served its StateMaxRequests.
+func (s *State) spent() bool { return s.maxServed > 0 && s.served >= s.maxServed }
 
 // LoadError reports an app whose main chunk failed to run or returned no app.
 type LoadError struct {
@@ -225,21 +182,6 @@ func (e *LoadError) Error() string {
 }
 
 func (e *LoadError) Unwrap() error { return e.Err }
-
-// luaPrint replaces print: output goes to the host's log, tagged with the
-// app, never to stdout (which is the response under CGI).
-func (s *State) luaPrint(L *lua.LState) int {
-	n := L.GetTop()
-	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			b.WriteByte('\t')
-		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
-	}
-	s.prog.opts.Logger.Info(b.String(), "app", s.prog.name, "via", "print")
-	return 0
-}
 
 // appFile resolves a file name given by Lua code to a path in the app's
 // folder, refusing anything that would leave it.
@@ -286,22 +228,6 @@ func (s *State) luaLoadfile(L *lua.LState) int {
 		return 2
 	}
 	L.Push(fn)
-	return 1
-}
-
-// loadModule is require's searcher for the app's folder.
-func (s *State) loadModule(L *lua.LState) int {
-	module := L.CheckString(1)
-	file, ok := s.prog.findModule(module)
-	if !ok {
-		L.Push(lua.LString(fmt.Sprintf("\n\tno module '%s' in the app's folder", module)))
-		return 1
-	}
-	proto, err := s.prog.compileFile(file)
-	if err != nil {
-		L.RaiseError("error loading module '%s': %s", module, err.Error())
-	}
-	L.Push(L.NewFunctionFromProto(proto))
 	return 1
 }
 

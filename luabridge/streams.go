@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,7 +21,12 @@ type inputStream struct {
 	r     io.Reader     // the body, already limited to its length by the transport
 	br    *bufio.Reader // made on the first readline, then used for every read
 	ended bool          // the request is over: the stream is dead
+	limit int64         // the string-bytes limit: no read returns more
 }
+
+// readChunk is the most read(n) allocates before the data is there: a
+// large n costs memory only as the body actually arrives.
+const readChunk = 64 << 10
 
 var bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
@@ -103,28 +109,14 @@ func inputRead(L *lua.LState) int {
 	case *lua.LNilType:
 		return readAll(L, in)
 	case lua.LNumber:
-		n := int(arg)
-		if n < 0 {
+		if arg < 0 || arg != arg {
 			L.ArgError(2, "size must not be negative")
 		}
-		if n == 0 {
+		if arg < 1 {
 			L.Push(lua.LString(""))
 			return 1
 		}
-		buf := make([]byte, n)
-		got, err := io.ReadFull(in.reader(), buf)
-		if got == 0 {
-			if err != nil && err != io.EOF {
-				raiseRead(L, err)
-			}
-			L.Push(lua.LNil)
-			return 1
-		}
-		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-			raiseRead(L, err)
-		}
-		L.Push(lua.LString(buf[:got]))
-		return 1
+		return readN(L, in, float64(arg))
 	case lua.LString:
 		switch strings.TrimPrefix(string(arg), "*") {
 		case "a":
@@ -137,10 +129,53 @@ func inputRead(L *lua.LState) int {
 	return 0
 }
 
+// readN reads up to n bytes, in pieces as they arrive, and pushes them, or
+// nil at the end of the body. A read that would return more than the
+// string-bytes limit raises.
+func readN(L *lua.LState, in *inputStream, n float64) int {
+	want := in.limit
+	if n <= float64(in.limit) {
+		want = int64(n)
+	}
+	r := in.reader()
+	buf := make([]byte, 0, min(want, readChunk))
+	for int64(len(buf)) < want {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(want-int64(len(buf)), int64(cap(buf)))))
+		}
+		m, err := r.Read(buf[len(buf):int(min(int64(cap(buf)), want))])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if len(buf) > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+				break // the next read reports the body cut short
+			}
+			raiseRead(L, err)
+		}
+	}
+	if int64(len(buf)) == in.limit && n > float64(in.limit) {
+		var one [1]byte
+		if m, _ := io.ReadFull(r, one[:]); m > 0 {
+			raiseLimit(L, "lsgi.input:read", "string-bytes", in.limit, "the data read")
+		}
+	}
+	if len(buf) == 0 {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(buf))
+	return 1
+}
+
 func readAll(L *lua.LState, in *inputStream) int {
-	data, err := io.ReadAll(in.reader())
+	data, err := io.ReadAll(io.LimitReader(in.reader(), in.limit+1))
 	if err != nil {
 		raiseRead(L, err)
+	}
+	if int64(len(data)) > in.limit {
+		raiseLimit(L, "lsgi.input:read", "string-bytes", in.limit, "the rest of the body")
 	}
 	L.Push(lua.LString(data))
 	return 1
@@ -155,6 +190,9 @@ func readLine(L *lua.LState, in *inputStream, limit int) int {
 		for {
 			frag, err := br.ReadSlice('\n')
 			line = append(line, frag...)
+			if int64(len(line)) > in.limit {
+				raiseLimit(L, "lsgi.input:readline", "string-bytes", in.limit, "the line")
+			}
 			if err == bufio.ErrBufferFull {
 				continue
 			}

@@ -20,8 +20,8 @@ import (
 // The options that raise the pattern functions' limits, named in the errors
 // raised when a limit is reached.
 const (
-	patternStepsOption = "Limits.MaxPatternSteps"
-	stringBytesOption  = "Limits.MaxStringBytes"
+	patternStepsOption = "pattern-steps (lsgi serve --limit pattern-steps=N, or Limits.MaxPatternSteps in host.Config)"
+	stringBytesOption  = "string-bytes (lsgi serve --limit string-bytes=N, or Limits.MaxStringBytes in host.Config)"
 )
 
 // defaultMaxResult bounds the length of string.gsub's result when
@@ -112,7 +112,7 @@ func (f *patternFuncs) match(L *lua.LState) int { return f.findAux(L, "match") }
 // (s, pattern [, init]).
 func (f *patternFuncs) findAux(L *lua.LState, name string) int {
 	s, p := L.CheckString(1), L.CheckString(2)
-	init := luapattern.StartIndex(optInt(L, 3, 1), len(s))
+	init := luapattern.StartIndex(optPosition(L, 3, 1), len(s))
 	find := name == "find"
 	if find && (lua.LVAsBool(L.Get(4)) || luapattern.IsPlain(p)) {
 		i := strings.Index(s[init:], p)
@@ -180,7 +180,7 @@ func (f *patternFuncs) gsub(L *lua.LState) int {
 	default:
 		L.ArgError(3, "string/function/table expected")
 	}
-	max := optInt(L, 4, len(s)+1)
+	max := optPosition(L, 4, len(s)+1)
 	m := f.matcher(L)
 	defer release(m)
 	var replace luapattern.Replacer
@@ -288,10 +288,10 @@ func (f *patternFuncs) raise(L *lua.LState, name string, err error) {
 	case errors.As(err, &perr):
 		raiseLua51(L, perr.Msg)
 	case errors.Is(err, luapattern.ErrBudget):
-		L.RaiseError("string.%s: pattern matching took more than %d steps (the limit %s): simplify the pattern or raise the limit",
+		L.RaiseError("string.%s: pattern matching took more than %d steps: simplify the pattern or raise the limit %s",
 			name, f.steps, patternStepsOption)
 	case errors.Is(err, luapattern.ErrTooLong):
-		L.RaiseError("string.%s: result longer than %d bytes (the limit %s)", name, f.maxResult, stringBytesOption)
+		L.RaiseError("string.%s: result longer than %d bytes: raise the limit %s", name, f.maxResult, stringBytesOption)
 	default:
 		L.RaiseError("string.%s: %s", name, err.Error())
 	}
@@ -309,10 +309,10 @@ func raiseLua51(L *lua.LState, msg string) {
 	L.Error(lua.LString(msg), 0)
 }
 
-// optInt reads the optional integer argument n as Lua 5.1's
+// optPosition reads the optional integer argument n as Lua 5.1's
 // luaL_optinteger does: a number or a numeric string, truncated, with
 // values too large for exact integers clamped.
-func optInt(L *lua.LState, n, def int) int {
+func optPosition(L *lua.LState, n, def int) int {
 	if L.Get(n) == lua.LNil {
 		return def
 	}

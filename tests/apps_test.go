@@ -92,10 +92,11 @@ func TestBadResults(t *testing.T) {
 // and no dofile or loadfile outside the plugin's folder.
 func TestSandbox(t *testing.T) {
 	s := startServer(t, "apps")
-	want := "io=nil;debug=nil;os.execute=nil;os.getenv=nil;os.remove=nil;os.exit=nil;" +
+	want := "io.open=nil;io.popen=nil;io.lines=false;debug.sethook=nil;debug.getinfo=function;" +
+		"os.execute=nil;os.getenv HOME=nil;os.remove=nil;os.exit=false;_printregs=nil;" +
 		"os.time=function;os.clock=function;os.date=function;os.difftime=function;" +
 		"string=table;table=table;math=table;coroutine=table;require=function;" +
-		"dofile /etc/hostname=false;loadfile /etc/hostname=false;require io=false;require os.execute=false;"
+		"dofile /etc/hostname=false;loadfile /etc/hostname=false;require io=true;require os.execute=false;"
 	r := s.get(t, "/sandbox")
 	r.expectStatus(t, "GET /sandbox", http.StatusOK)
 	got := strings.Split(r.body, ";")

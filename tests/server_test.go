@@ -54,8 +54,19 @@ func startServer(t *testing.T, suite string, flags ...string) *server {
 // the copy: files that a checkout might not keep, such as editor leftovers.
 func startServerFiles(t *testing.T, suite string, files map[string]string, flags ...string) *server {
 	t.Helper()
+	return startServerUnder(t, nil, nil, suite, files, flags...)
+}
+
+// startServerUnder is startServerFiles with the binary run through a
+// wrapper command (prlimit, say) and with extra environment variables.
+func startServerUnder(t *testing.T, wrapper, env []string, suite string, files map[string]string, flags ...string) *server {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "plugins")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", suite))); err != nil {
+	if suite == "" { // only the files given
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", suite))); err != nil {
 		t.Fatalf("copy fixtures %s: %v", suite, err)
 	}
 	for name, content := range files {
@@ -67,12 +78,19 @@ func startServerFiles(t *testing.T, suite string, files map[string]string, flags
 			t.Fatal(err)
 		}
 	}
-	return startServerAt(t, dir, flags...)
+	return startServerAtUnder(t, wrapper, env, dir, flags...)
 }
 
 // startServerAt serves the plugins folder dir as it is, from its parent
 // folder (where ./data goes). The server is stopped when the test ends.
 func startServerAt(t *testing.T, dir string, flags ...string) *server {
+	t.Helper()
+	return startServerAtUnder(t, nil, nil, dir, flags...)
+}
+
+// startServerAtUnder is startServerAt with a wrapper command and extra
+// environment variables, as in startServerUnder.
+func startServerAtUnder(t *testing.T, wrapper, env []string, dir string, flags ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, flags...)
 	args = append(args, dir)
@@ -85,11 +103,13 @@ func startServerAt(t *testing.T, dir string, flags ...string) *server {
 	}
 	stdout := &lineWriter{buf: s.log}
 	stderr := &lineWriter{buf: s.log}
-	s.cmd = exec.Command(binPath, args...)
+	argv := append(append(append([]string{}, wrapper...), binPath), args...)
+	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Dir = filepath.Dir(dir)
+	s.cmd.Env = append(os.Environ(), env...)
 	if os.Getenv("GORACE") == "" {
 		// A -race binary sleeps a second at exit unless told otherwise.
-		s.cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		s.cmd.Env = append(s.cmd.Env, "GORACE=atexit_sleep_ms=0")
 	}
 	s.cmd.Stdout = stdout
 	s.cmd.Stderr = stderr

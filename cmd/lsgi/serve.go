@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/host"
+	"github.com/lsgi/lsgi/luabridge"
 )
 
 // shutdownGrace is the default of --graceful-timeout: how long in-flight
@@ -40,6 +41,10 @@ func serve(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	stateMax := fs.Int("state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
+	stateJitter := fs.Int("state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
+	var limits luabridge.Limits
+	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
 	serviceFlags := addServiceFlags(fs)
 	sqlf := addSQLFlags(fs)
 	wk := addWorkerFlags(fs)
@@ -104,7 +109,11 @@ func serve(args []string, stderr io.Writer) int {
 		Dev:          *dev,
 		Root:         *root,
 		Logger:       logger,
-		Services:     services,
+		Limits:       limits,
+
+		StateMaxRequests:       *stateMax,
+		StateMaxRequestsJitter: *stateJitter,
+		Services:               services,
 
 		ForwardedAllowIPs: strings.Split(*forwarded, ","),
 	}

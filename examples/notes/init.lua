@@ -34,7 +34,7 @@ local errors = require "lsgi.middleware.errors"
 local static = require "lsgi.middleware.static"
 local gzip = require "lsgi.middleware.gzip"
 local util = require "lsgi.util"
-local json = require "json"
+local json = require "lsgi.json"
 local db = require "lsgi.db"
 local stats = require("lsgi.shared").stats
 

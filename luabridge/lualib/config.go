@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/lsgi/lsgi/luabridge"
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -40,7 +41,7 @@ func (f *settingsFile) load(fsys fs.FS) (string, bool, error) {
 		if fsys == nil {
 			return
 		}
-		b, err := fs.ReadFile(fsys, SettingsFile)
+		b, err := appfs.ReadFile(fsys, SettingsFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:

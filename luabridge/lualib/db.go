@@ -51,7 +51,7 @@ type dbTx struct {
 
 func (s *Shared) openDB(L *lua.LState) int {
 	m := &dbModule{s: s}
-	json := loadedModule(L, ModJSON, openJSON)
+	json := loadedModule(L, ModJSON, s.openJSON)
 	m.null = L.GetField(json, "null")
 	L.Push(L.GetField(json, "array"))
 	if err := luabridge.PCall(L, 0, 1, nil); err == nil {

@@ -21,7 +21,8 @@
 //     function taking an app and returning an app.
 //   - lsgi.validator: a lint middleware in the spirit of wsgiref.validate.
 //   - lsgi.template: Go html/template rendering with data from Lua tables.
-//   - json: JSON encoding and decoding with a json.null sentinel.
+//   - lsgi.json (also "json", unless the app has a json.lua of its own):
+//     JSON encoding and decoding with a json.null sentinel.
 //   - lsgi.html: HTML escaping.
 //   - lsgi.util: URL, query string, cookie and path helpers in the manner
 //     of wsgiref.util.
@@ -57,8 +58,10 @@
 // Lua state of that version, and [Validate] to wrap an app in lsgi.validator
 // under `lsgi serve --dev`. The data modules reach the host-wide
 // [Services] (the dictionaries' store, the secret, the allowed environment)
-// given in [Options], which outlive app versions. The Lua states are opened with the safe standard
-// library only (no io, no debug, a part of os); no module here needs more.
+// given in [Options], which outlive app versions. The Lua states are opened
+// with the safe standard library only (luabridge.OpenLibs); no module here
+// needs more. The functions that build strings or convert data are bounded
+// by the luabridge.Limits of [Options].
 //
 // # Thread safety
 //

@@ -10,9 +10,9 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-func openHTML(L *lua.LState) int {
+func (s *Shared) openHTML(L *lua.LState) int {
 	L.Push(newModule(L, map[string]lua.LGFunction{
-		"escape":   htmlEscape,
+		"escape":   s.htmlEscape,
 		"unescape": htmlUnescape,
 	}))
 	return 1
@@ -57,15 +57,28 @@ func escapeHTML(s string) string {
 	return b.String()
 }
 
+// escapedLen is the length of escapeHTML(s): each special byte becomes an
+// entity of at most five bytes.
+func escapedLen(s string) int64 {
+	n := int64(len(s))
+	for i := 0; i < len(s); i++ {
+		if htmlSpecial(s[i]) {
+			n += 4
+		}
+	}
+	return n
+}
+
 // htmlEscape: escape(s) -> s with & < > " ' escaped. A number is escaped
 // as its text; any other type is an argument error (nil in particular, so
 // a missing value never prints as "nil").
-func htmlEscape(L *lua.LState) int {
+func (s *Shared) htmlEscape(L *lua.LState) int {
 	switch v := L.Get(1).(type) {
 	case lua.LString:
-		s := string(v)
-		out := escapeHTML(s)
-		if len(out) == len(s) {
+		str := string(v)
+		s.checkOutput(L, "lsgi.html.escape", escapedLen(str))
+		out := escapeHTML(str)
+		if len(out) == len(str) {
 			L.Push(v) // unchanged: no new string
 		} else {
 			L.Push(lua.LString(out))

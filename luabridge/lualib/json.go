@@ -15,14 +15,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 )
 
 // jsonNull is the Value of the json.null userdata.
 type jsonNull struct{}
-
-// jsonMaxDepth bounds the nesting of encoded and decoded values.
-const jsonMaxDepth = 1000
 
 // jsonTypeField is the metatable field that forces how a table encodes:
 // "array" or "object". json.array and json.object set it.
@@ -30,13 +28,14 @@ const jsonTypeField = "__jsontype"
 
 // jsonModule holds a state's json sentinels and marker metatables.
 type jsonModule struct {
+	limits   luabridge.Limits
 	null     *lua.LUserData
 	arrayMT  *lua.LTable
 	objectMT *lua.LTable
 }
 
-func openJSON(L *lua.LState) int {
-	m := &jsonModule{}
+func (s *Shared) openJSON(L *lua.LState) int {
+	m := &jsonModule{limits: s.limits}
 	m.null = L.NewUserData()
 	m.null.Value = jsonNull{}
 	nullMT := L.NewTable()
@@ -52,7 +51,7 @@ func openJSON(L *lua.LState) int {
 	m.objectMT.RawSetString(jsonTypeField, lua.LString("object"))
 
 	mod := newModule(L, map[string]lua.LGFunction{
-		"encode": jsonEncode,
+		"encode": m.encode,
 		"decode": m.decode,
 		"array":  m.mark(m.arrayMT),
 		"object": m.mark(m.objectMT),
@@ -111,15 +110,17 @@ func jsonAt(err error, step string) error {
 type jsonEncoder struct {
 	L      *lua.LState
 	buf    []byte
-	stack  []*lua.LTable // tables being encoded, to detect cycles
+	open   map[*lua.LTable]bool // tables being encoded, to detect cycles
 	indent string
+	budget budget
 }
 
-// jsonEncode: encode(value [, opts]) -> string. opts.indent (a string)
-// pretty-prints. Raises on values JSON cannot represent.
-func jsonEncode(L *lua.LState) int {
+// encode: encode(value [, opts]) -> string. opts.indent (a string)
+// pretty-prints. Raises on values JSON cannot represent, and past the
+// data-nodes, data-depth and string-bytes limits.
+func (m *jsonModule) encode(L *lua.LState) int {
 	v := L.CheckAny(1)
-	e := &jsonEncoder{L: L, buf: make([]byte, 0, 128)}
+	e := &jsonEncoder{L: L, buf: make([]byte, 0, 128), open: map[*lua.LTable]bool{}, budget: budget{L: L, limits: m.limits}}
 	if opts := L.OptTable(2, nil); opts != nil {
 		switch ind := opts.RawGetString("indent").(type) {
 		case *lua.LNilType:
@@ -129,7 +130,11 @@ func jsonEncode(L *lua.LState) int {
 			L.ArgError(2, "indent must be a string")
 		}
 	}
-	if err := e.encode(v, 0); err != nil {
+	err := e.encode(v, 0)
+	if err == nil {
+		err = e.budget.text(len(e.buf))
+	}
+	if err != nil {
 		L.RaiseError("json.encode: %s", err.Error())
 	}
 	L.Push(lua.LString(e.buf))
@@ -147,6 +152,12 @@ func (e *jsonEncoder) newline(depth int) {
 }
 
 func (e *jsonEncoder) encode(v lua.LValue, depth int) error {
+	if err := e.budget.visit(depth); err != nil {
+		return err
+	}
+	if err := e.budget.text(len(e.buf)); err != nil {
+		return err
+	}
 	switch v := v.(type) {
 	case *lua.LNilType:
 		e.buf = append(e.buf, "null"...)
@@ -253,16 +264,11 @@ func (e *jsonEncoder) string(s string) error {
 // when its keys are strings, and forced either way by a __jsontype
 // metatable field. An empty table is [] unless marked as an object.
 func (e *jsonEncoder) table(t *lua.LTable, depth int) error {
-	for _, seen := range e.stack {
-		if seen == t {
-			return jsonErrorf("cannot encode a table that contains itself")
-		}
+	if e.open[t] {
+		return jsonErrorf("cannot encode a table that contains itself")
 	}
-	if depth >= jsonMaxDepth {
-		return jsonErrorf("nested deeper than %d levels", jsonMaxDepth)
-	}
-	e.stack = append(e.stack, t)
-	defer func() { e.stack = e.stack[:len(e.stack)-1] }()
+	e.open[t] = true
+	defer delete(e.open, t)
 
 	forced := ""
 	if mt, ok := t.Metatable.(*lua.LTable); ok {
@@ -370,7 +376,7 @@ func (m *jsonModule) decode(L *lua.LState) int {
 		L.RaiseError("json.decode: the text is not valid UTF-8")
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
-	d := &jsonDecoder{L: L, m: m, dec: dec}
+	d := &jsonDecoder{L: L, m: m, dec: dec, budget: budget{L: L, limits: m.limits}}
 	v, err := d.value(0)
 	if err == nil {
 		if _, err2 := dec.Token(); err2 != io.EOF {
@@ -392,14 +398,15 @@ func (m *jsonModule) decode(L *lua.LState) int {
 
 // jsonDecoder builds Lua values from a token stream.
 type jsonDecoder struct {
-	L   *lua.LState
-	m   *jsonModule
-	dec *json.Decoder
+	L      *lua.LState
+	m      *jsonModule
+	dec    *json.Decoder
+	budget budget
 }
 
 func (d *jsonDecoder) value(depth int) (lua.LValue, error) {
-	if depth > jsonMaxDepth {
-		return nil, fmt.Errorf("nested deeper than %d levels", jsonMaxDepth)
+	if err := d.budget.visit(depth); err != nil {
+		return nil, err
 	}
 	tok, err := d.dec.Token()
 	if err != nil {

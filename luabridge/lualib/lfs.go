@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -103,11 +104,11 @@ func (s *Shared) lfsStat(p string, lstat bool) (fi fs.FileInfo, target string, e
 	if lstat {
 		if rl, ok := s.fsys.(fs.ReadLinkFS); ok {
 			dir, base := path.Split(name)
-			real, err := resolveLinks(s.fsys, ".", strings.TrimSuffix(dir, "/"))
+			real, err := appfs.Resolve(s.fsys, ".", strings.TrimSuffix(dir, "/"))
 			if err != nil {
 				return nil, "", err
 			}
-			full := join(real, base)
+			full := appfs.Join(real, base)
 			if fi, err = rl.Lstat(full); err != nil {
 				return nil, "", err
 			}
@@ -117,7 +118,7 @@ func (s *Shared) lfsStat(p string, lstat bool) (fi fs.FileInfo, target string, e
 			return fi, target, nil
 		}
 	}
-	real, err := resolveLinks(s.fsys, ".", name)
+	real, err := appfs.Resolve(s.fsys, ".", name)
 	if err != nil {
 		return nil, "", err
 	}
@@ -159,7 +160,7 @@ func lfsReason(err error) string {
 		}
 		return msg
 	}
-	if errors.Is(err, errOutside) {
+	if errors.Is(err, appfs.ErrOutside) {
 		return "a symbolic link leads out of the app's folder"
 	}
 	return err.Error()
@@ -271,7 +272,7 @@ func (s *Shared) lfsDirOpen(L *lua.LState) int {
 	p := L.CheckString(1)
 	name, err := s.lfsPath(p)
 	if err == nil {
-		name, err = resolveLinks(s.fsys, ".", name)
+		name, err = appfs.Resolve(s.fsys, ".", name)
 	}
 	var entries []fs.DirEntry
 	if err == nil {

@@ -20,7 +20,8 @@ import (
 
 // newSafeState opens a Lua state the way the host does for an untrusted
 // app: base, package, table, string, math, coroutine and the clock and date
-// functions of os; no io, no debug, no dofile or loadfile.
+// functions of os, an io that opens nothing and a read-only debug; no
+// dofile or loadfile.
 func newSafeState(t testing.TB) *lua.LState {
 	t.Helper()
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})

@@ -23,7 +23,7 @@ const (
 	ModStatic    = "lsgi.middleware.static"  // ModStatic is the static-file middleware.
 	ModGzip      = "lsgi.middleware.gzip"    // ModGzip is the compression middleware.
 	ModTemplate  = "lsgi.template"           // ModTemplate renders html/template files.
-	ModJSON      = "json"                    // ModJSON encodes and decodes JSON.
+	ModJSON      = "lsgi.json"               // ModJSON encodes and decodes JSON.
 	ModHTML      = "lsgi.html"               // ModHTML escapes HTML.
 	ModUtil      = "lsgi.util"               // ModUtil has URL, cookie and path helpers.
 	ModShared    = "lsgi.shared"             // ModShared is the shared dictionaries.
@@ -35,6 +35,11 @@ const (
 	ModHTTP      = "lsgi.http"               // ModHTTP makes outbound HTTP requests.
 
 	modNative = "lsgi._native" // private helpers of the Lua modules
+
+	// AliasJSON is the older name of lsgi.json. require finds it after
+	// the app's own folder, so an app's json.lua wins (docs/SPEC.md, "The
+	// Lua environment").
+	AliasJSON = "json"
 )
 
 // luaSourceRoot is the folder of the embedded Lua sources.
@@ -76,6 +81,10 @@ type Options struct {
 	// Services are the host's shared resources for the data modules; nil
 	// means none (a Services zero value).
 	Services *Services
+	// Limits bound the strings and conversions of the toolkit's
+	// functions (json, lsgi.template, lsgi.util, lsgi.html); zero fields
+	// take their defaults.
+	Limits luabridge.Limits
 	// Reloaded tells the toolkit that the host loads a new version of the
 	// app (with a new Shared) whenever a file in FS changes, as lsgi's
 	// plugin watcher does: parsed templates then never need checking
@@ -91,6 +100,7 @@ type Shared struct {
 	fsys      fs.FS
 	dev       bool
 	logger    *slog.Logger
+	limits    luabridge.Limits
 	templates templateCache
 	hashes    sync.Map // static file key -> ETag computed from content
 	app       string
@@ -100,7 +110,8 @@ type Shared struct {
 
 // NewShared returns the shared state for one app version configured by opts.
 func NewShared(opts Options) *Shared {
-	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger, app: opts.App, services: opts.Services}
+	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger, app: opts.App, services: opts.Services,
+		limits: opts.Limits.WithDefaults()}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -118,9 +129,10 @@ func NewShared(opts Options) *Shared {
 // (base, package, table, string, math, coroutine); Preload panics if L has
 // no package library, a programming error of the host.
 func (s *Shared) Preload(L *lua.LState) {
-	L.PreloadModule(ModUtil, openUtil)
-	L.PreloadModule(ModHTML, openHTML)
-	L.PreloadModule(ModJSON, openJSON)
+	L.PreloadModule(ModUtil, s.openUtil)
+	L.PreloadModule(ModHTML, s.openHTML)
+	L.PreloadModule(ModJSON, s.openJSON)
+	L.PreloadModule(AliasJSON, requireAs(L.GetGlobal("require"), ModJSON))
 	L.PreloadModule(ModTemplate, s.openTemplate)
 	L.PreloadModule(modNative, s.openNative)
 	L.PreloadModule(ModShared, s.openShared)
@@ -192,6 +204,18 @@ func luaLoader(name string) lua.LGFunction {
 			L.RaiseError("lualib: compile %s: %s", name, err.Error())
 		}
 		L.Push(L.NewFunctionFromProto(p))
+		L.Push(lua.LString(name))
+		L.Call(1, 1)
+		return 1
+	}
+}
+
+// requireAs returns a loader that gives the module name: an alias shares
+// the module's table (and so json.null is the same value under both
+// names).
+func requireAs(require lua.LValue, name string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		L.Push(require)
 		L.Push(lua.LString(name))
 		L.Call(1, 1)
 		return 1

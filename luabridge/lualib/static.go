@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -26,7 +27,6 @@ import (
 const (
 	staticInlineMax = 64 << 10
 	staticChunk     = 32 << 10
-	maxSymlinkHops  = 40
 )
 
 // staticServer serves the files under dir of the app's folder.
@@ -44,9 +44,6 @@ const (
 	staticForbidden = "forbidden"
 	staticDirectory = "directory" // a directory requested without its trailing slash
 )
-
-// errOutside reports a symbolic link that leads out of the served folder.
-var errOutside = errors.New("symbolic link leads out of the folder")
 
 // extraTypes completes mime.TypeByExtension, whose built-in table misses
 // some common web types when the machine has no mime.types file.
@@ -190,79 +187,12 @@ func cleanRel(rel string) (p string, wantDir bool, reason string) {
 	return p, wantDir, ""
 }
 
-// join joins a folder and a relative path that are both valid fs paths.
-func join(dir, rel string) string {
-	switch {
-	case rel == "" || rel == ".":
-		return dir
-	case dir == ".":
-		return rel
-	}
-	return dir + "/" + rel
-}
-
-// within reports whether name is dir or inside it.
-func within(name, dir string) bool {
-	return dir == "." || name == dir || strings.HasPrefix(name, dir+"/")
-}
-
-// resolveLinks follows the symbolic links in name one segment at a time
-// when the file system can report them (fs.ReadLinkFS: os.DirFS, os.Root's
-// FS, fstest.MapFS). A link with an absolute target, or one whose target
-// leads out of dir, is refused with errOutside; links inside dir are
-// followed. The returned path has no links left (as of the check: a link
-// created between this check and the open is not seen, which is why a host
-// should prefer os.Root's FS, which refuses such escapes itself).
-func resolveLinks(fsys fs.FS, dir, name string) (string, error) {
-	rl, ok := fsys.(fs.ReadLinkFS)
-	if !ok {
-		return name, nil
-	}
-	parts := strings.Split(name, "/")
-	resolved := "."
-	hops := 0
-	for i := 0; i < len(parts); i++ {
-		if parts[i] == "." || parts[i] == "" {
-			continue
-		}
-		next := join(resolved, parts[i])
-		fi, err := rl.Lstat(next)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return name, fs.ErrNotExist
-			}
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			resolved = next
-			continue
-		}
-		if hops++; hops > maxSymlinkHops {
-			return "", errors.New("too many levels of symbolic links")
-		}
-		target, err := rl.ReadLink(next)
-		if err != nil {
-			return "", err
-		}
-		if strings.HasPrefix(target, "/") || strings.HasPrefix(target, "\\") || path.IsAbs(target) {
-			return "", errOutside
-		}
-		t := path.Join(path.Dir(next), target)
-		if t == ".." || strings.HasPrefix(t, "../") || !within(t, dir) {
-			return "", errOutside
-		}
-		parts = append(strings.Split(t, "/"), parts[i+1:]...)
-		resolved, i = ".", -1
-	}
-	return resolved, nil
-}
-
 // locate finds the regular file to serve for p, or says why not.
 func (srv *staticServer) locate(p string, wantDir bool) (name string, fi fs.FileInfo, reason string) {
-	name = join(srv.dir, p)
+	name = appfs.Join(srv.dir, p)
 	for try := 0; try < 2; try++ {
-		real, err := resolveLinks(srv.fsys, srv.dir, name)
-		if errors.Is(err, errOutside) {
+		real, err := appfs.Resolve(srv.fsys, srv.dir, name)
+		if errors.Is(err, appfs.ErrOutside) {
 			return "", nil, staticForbidden
 		}
 		if err != nil {
@@ -285,7 +215,7 @@ func (srv *staticServer) locate(p string, wantDir bool) (name string, fi fs.File
 			if !wantDir {
 				return "", nil, staticDirectory
 			}
-			name = join(real, srv.index)
+			name = appfs.Join(real, srv.index)
 		default:
 			return "", nil, staticNotFound
 		}

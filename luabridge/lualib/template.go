@@ -5,7 +5,6 @@ package lualib
 // and parsed again when a file changes.
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lsgi/lsgi/luabridge"
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -37,7 +38,7 @@ type templateCache struct {
 
 func (c *templateCache) init() {
 	c.entries = make(map[string]*templateEntry)
-	c.bufs.New = func() any { return new(bytes.Buffer) }
+	c.bufs.New = func() any { return new(limitedBuffer) }
 }
 
 // templateEntry is one parsed set of files (a page, or a layout and its
@@ -69,7 +70,7 @@ func (e *templateEntry) stale(fsys fs.FS, reloaded bool) bool {
 	}
 	now := time.Now()
 	for i, name := range e.names {
-		fi, err := fs.Stat(fsys, name)
+		fi, err := appfs.Stat(fsys, name)
 		if err != nil {
 			return true
 		}
@@ -78,7 +79,7 @@ func (e *templateEntry) stale(fsys fs.FS, reloaded bool) bool {
 			return true
 		}
 		if st.mod.IsZero() || now.Sub(st.mod) < racyWindow {
-			data, err := fs.ReadFile(fsys, name)
+			data, err := appfs.ReadFile(fsys, name)
 			if err != nil || sha256.Sum256(data) != st.sum {
 				return true
 			}
@@ -94,11 +95,11 @@ func (e *templateEntry) parse(fsys fs.FS) error {
 	stamps := make([]fileStamp, len(e.names))
 	var root *template.Template
 	for i, name := range e.names {
-		fi, err := fs.Stat(fsys, name)
+		fi, err := appfs.Stat(fsys, name)
 		if err != nil {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, name)
+		data, err := appfs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
@@ -150,23 +151,24 @@ func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, err
 	return e.tmpl, nil
 }
 
-// render executes the templates names with data and returns the text.
-func (c *templateCache) render(fsys fs.FS, names []string, data any) (string, error) {
+// render executes the templates names with data and returns the text, of
+// at most limit bytes.
+func (c *templateCache) render(fsys fs.FS, names []string, data any, limit int64) (string, error) {
 	t, err := c.get(fsys, names)
 	if err != nil {
 		return "", err
 	}
-	buf := c.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
+	buf := c.bufs.Get().(*limitedBuffer)
+	buf.buf, buf.limit = buf.buf[:0], limit
 	defer func() {
-		if buf.Cap() <= 1<<20 {
+		if cap(buf.buf) <= 1<<20 {
 			c.bufs.Put(buf)
 		}
 	}()
 	if err := t.Execute(buf, data); err != nil {
 		return "", err
 	}
-	return buf.String(), nil
+	return string(buf.buf), nil
 }
 
 func (s *Shared) openTemplate(L *lua.LState) int {
@@ -215,11 +217,11 @@ func (s *Shared) templateRender(L *lua.LState) int {
 	if s.fsys == nil {
 		L.RaiseError("lsgi.template: this app has no folder to read templates from")
 	}
-	data, err := toGo(L, L.Get(2), 0, nil)
+	data, err := toGo(L, s.limits, L.Get(2))
 	if err != nil {
 		L.ArgError(2, err.Error())
 	}
-	out, err := s.templates.render(s.fsys, names, data)
+	out, err := s.templates.render(s.fsys, names, data, s.limits.MaxStringBytes)
 	if err != nil {
 		L.RaiseError("lsgi.template: %s", err.Error())
 	}
@@ -235,20 +237,32 @@ func (s *Shared) templateExists(L *lua.LState) int {
 		L.Push(lua.LFalse)
 		return 1
 	}
-	fi, err := fs.Stat(s.fsys, name)
+	fi, err := appfs.Stat(s.fsys, name)
 	L.Push(lua.LBool(err == nil && fi.Mode().IsRegular()))
 	return 1
 }
-
-// maxDataDepth bounds the nesting of template data.
-const maxDataDepth = 100
 
 // toGo converts template data from Lua to Go: nil and json.null to nil,
 // booleans, strings, integral numbers to int64 (so that {{if eq .n 3}}
 // works) and other numbers to float64, tables whose keys are exactly 1..n
 // to []any, other tables to map[string]any (number keys become strings).
-// Functions, threads and other userdata are refused, as are cycles.
-func toGo(L *lua.LState, v lua.LValue, depth int, stack []*lua.LTable) (any, error) {
+// Functions, threads and other userdata are refused, as are cycles; the
+// data-nodes and data-depth limits bound the work.
+func toGo(L *lua.LState, limits luabridge.Limits, v lua.LValue) (any, error) {
+	c := &dataConverter{budget: budget{L: L, limits: limits.WithDefaults()}, open: map[*lua.LTable]bool{}}
+	return c.convert(v, 0)
+}
+
+// dataConverter converts one template's data.
+type dataConverter struct {
+	budget budget
+	open   map[*lua.LTable]bool // tables being converted, to detect cycles
+}
+
+func (c *dataConverter) convert(v lua.LValue, depth int) (any, error) {
+	if err := c.budget.visit(depth); err != nil {
+		return nil, err
+	}
 	switch v := v.(type) {
 	case *lua.LNilType:
 		return nil, nil
@@ -268,15 +282,11 @@ func toGo(L *lua.LState, v lua.LValue, depth int, stack []*lua.LTable) (any, err
 		}
 		return nil, fmt.Errorf("cannot pass a userdata to a template")
 	case *lua.LTable:
-		if depth >= maxDataDepth {
-			return nil, fmt.Errorf("data nested deeper than %d levels", maxDataDepth)
+		if c.open[v] {
+			return nil, fmt.Errorf("data contains a table that contains itself")
 		}
-		for _, t := range stack {
-			if t == v {
-				return nil, fmt.Errorf("data contains a table that contains itself")
-			}
-		}
-		stack = append(stack, v)
+		c.open[v] = true
+		defer delete(c.open, v)
 		n, maxIndex, onlyIndexes := 0, 0, true
 		for k, _ := v.Next(lua.LNil); k != lua.LNil; k, _ = v.Next(k) {
 			n++
@@ -289,7 +299,7 @@ func toGo(L *lua.LState, v lua.LValue, depth int, stack []*lua.LTable) (any, err
 		if n > 0 && onlyIndexes && maxIndex == n {
 			list := make([]any, n)
 			for i := 1; i <= n; i++ {
-				item, err := toGo(L, v.RawGetInt(i), depth+1, stack)
+				item, err := c.convert(v.RawGetInt(i), depth+1)
 				if err != nil {
 					return nil, fmt.Errorf("[%d]: %w", i, err)
 				}
@@ -313,7 +323,7 @@ func toGo(L *lua.LState, v lua.LValue, depth int, stack []*lua.LTable) (any, err
 				err = fmt.Errorf("table keys must be strings or numbers, not %s", k.Type().String())
 				return
 			}
-			item, e := toGo(L, val, depth+1, stack)
+			item, e := c.convert(val, depth+1)
 			if e != nil {
 				err = fmt.Errorf(".%s: %w", key, e)
 				return

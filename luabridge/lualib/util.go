@@ -12,17 +12,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 )
 
-func openUtil(L *lua.LState) int {
+func (s *Shared) openUtil(L *lua.LState) int {
 	L.Push(newModule(L, map[string]lua.LGFunction{
 		"unquote":          utilUnquote,
 		"unquote_plus":     utilUnquotePlus,
-		"quote":            utilQuote,
-		"quote_plus":       utilQuotePlus,
+		"quote":            s.utilQuote(false, "/"),
+		"quote_plus":       s.utilQuote(true, ""),
 		"parse_qs":         utilParseQS,
-		"urlencode":        utilURLEncode,
+		"urlencode":        s.utilURLEncode,
 		"parse_cookies":    utilParseCookies,
 		"cookie":           utilCookie,
 		"shift_path_info":  utilShiftPathInfo,
@@ -110,17 +111,11 @@ func alwaysSafe(c byte) bool {
 // a space becomes '+' (quote_plus).
 func quote(s, safe string, plus bool) string {
 	const hexdigits = "0123456789ABCDEF"
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !alwaysSafe(c) && strings.IndexByte(safe, c) < 0 && !(plus && c == ' ') {
-			n++
-		}
-	}
+	n := (quotedLen(s, safe, plus) - int64(len(s))) / 2
 	if n == 0 && !(plus && strings.IndexByte(s, ' ') >= 0) {
 		return s
 	}
-	b := make([]byte, 0, len(s)+2*n)
+	b := make([]byte, 0, int64(len(s))+2*n)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -135,6 +130,18 @@ func quote(s, safe string, plus bool) string {
 	return string(b)
 }
 
+// quotedLen is the length of quote(s, safe, plus).
+func quotedLen(s, safe string, plus bool) int64 {
+	n := int64(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !alwaysSafe(c) && strings.IndexByte(safe, c) < 0 && !(plus && c == ' ') {
+			n += 2
+		}
+	}
+	return n
+}
+
 func utilUnquote(L *lua.LState) int {
 	L.Push(lua.LString(unquote(checkLString(L, 1), false)))
 	return 1
@@ -145,14 +152,24 @@ func utilUnquotePlus(L *lua.LState) int {
 	return 1
 }
 
-func utilQuote(L *lua.LState) int {
-	L.Push(lua.LString(quote(checkLString(L, 1), optLString(L, 2, "/"), false)))
-	return 1
+// utilQuote returns quote or quote_plus: quote(s [, safe]).
+func (s *Shared) utilQuote(plus bool, defaultSafe string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		str, safe := checkLString(L, 1), optLString(L, 2, defaultSafe)
+		if 3*int64(len(str)) > s.limits.MaxStringBytes {
+			s.checkOutput(L, "lsgi.util.quote", quotedLen(str, safe, plus))
+		}
+		L.Push(lua.LString(quote(str, safe, plus)))
+		return 1
+	}
 }
 
-func utilQuotePlus(L *lua.LState) int {
-	L.Push(lua.LString(quote(checkLString(L, 1), optLString(L, 2, ""), true)))
-	return 1
+// checkOutput raises when a function would build more than the
+// string-bytes limit.
+func (s *Shared) checkOutput(L *lua.LState, fn string, n int64) {
+	if n > s.limits.MaxStringBytes {
+		L.RaiseError("%s: %s", fn, luabridge.LimitError("string-bytes", s.limits.MaxStringBytes, "the result"))
+	}
 }
 
 // parseQS splits a query string or an urlencoded form into name/value
@@ -223,10 +240,11 @@ func scalarString(L *lua.LState, argn int, v lua.LValue, what string) string {
 // utilURLEncode: urlencode(t) -> "a=1&b=2". t is either an array of
 // {name, value} pairs (kept in order) or a map name -> value or
 // name -> array of values (names sorted, so the result is stable).
-func utilURLEncode(L *lua.LState) int {
+func (s *Shared) utilURLEncode(L *lua.LState) int {
 	t := L.CheckTable(1)
 	var b strings.Builder
 	add := func(name, value string) {
+		s.checkOutput(L, "lsgi.util.urlencode", int64(b.Len())+quotedLen(name, "", true)+quotedLen(value, "", true)+2)
 		if b.Len() > 0 {
 			b.WriteByte('&')
 		}

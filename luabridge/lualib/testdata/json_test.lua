@@ -61,7 +61,7 @@ function T.test_decode()
   check.raises(function() json.decode("1 2") end, "after the top-level value")
   check.raises(function() json.decode('"\255"') end, "not valid UTF-8")
   check.raises(function() json.decode("") end, "unexpected end")
-  check.raises(function() json.decode(string.rep("[", 2000) .. string.rep("]", 2000)) end, "nested deeper")
+  check.raises(function() json.decode(string.rep("[", 2000) .. string.rep("]", 2000)) end, "data-depth limit")
 end
 
 function T.test_round_trip()

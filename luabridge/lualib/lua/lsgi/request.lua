@@ -239,7 +239,7 @@ function props.json(self)
   if not (mt == "application/json" or (mt and find(mt, "%+json$"))) then
     Response.abort(415, "expected a JSON body (Content-Type: application/json)")
   end
-  local json = require "json"
+  local json = require "lsgi.json"
   local body = self.body
   local ok, value = pcall(json.decode, body)
   if not ok then

@@ -204,7 +204,7 @@ function Response.html(s, status, headers)
 end
 
 function Response.json(value, status, headers)
-  local json = require "json"
+  local json = require "lsgi.json"
   local r = Response.new(json.encode(value), status, headers)
   if not r:get_header("Content-Type") then r:set_header("Content-Type", "application/json") end
   return r

@@ -43,7 +43,7 @@
 local shared = require "lsgi.shared"
 local crypto = require "lsgi.crypto"
 local config = require "lsgi.config"
-local json = require "json"
+local json = require "lsgi.json"
 local util = require "lsgi.util"
 local type, error, setmetatable, rawget, ipairs, next, pcall =
   type, error, setmetatable, rawget, ipairs, next, pcall

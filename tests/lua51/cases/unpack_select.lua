@@ -1,0 +1,17 @@
+-- unpack and select as Lua 5.1, with its "too many results to unpack".
+print(unpack({1, 2, 3}))
+print(unpack({1, 2, 3}, 2), unpack({1, 2, 3}, 2, 3))
+print(select("#", unpack({}, 1, 3)), select("#", unpack({1, 2}, 3)), select("#", unpack({}, 5, 4)))
+print(unpack({[0] = "z", "a"}, 0, 1))
+print(select("#", pcall(unpack, {}, 1, 7997)))
+print(pcall(unpack, {}, 1, 7998))
+print(pcall(unpack, {}, 1, 1e8))
+local t = {} for i = 1, 7999 do t[i] = i end
+print(select("#", unpack(t)))
+print(pcall(unpack, "x"))
+print(select("#"), select("#", nil, nil), select(2, "a", "b", "c"), select(-1, "a", "b"))
+print(select("#x", 1, 2), select("2", "a", "b"), select(2.9, "a", "b"))
+print(pcall(select, 0, 1))
+print(pcall(select, -5, 1))
+print(pcall(select, "x"))
+print(pcall(select))

@@ -1,0 +1,2 @@
+-- The app's own json module: require "json" finds it before the host's.
+return {origin = "app"}
