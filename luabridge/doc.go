@@ -54,7 +54,7 @@
 //     as Lua 5.1 does; coroutine.yield refuses to cross a Go call, and
 //     resume passes a yield the values it takes.
 //
-// These fixes read two unexported parts of gopher-lua's state, found by
+// These fixes read three unexported parts of gopher-lua's state, found by
 // name when the package starts; [EngineInternals] reports whether they
 // were.
 //

@@ -27,13 +27,14 @@ var internals = findInternals()
 type internalOffsets struct {
 	err error // why the internals cannot be used; nil when they can
 
-	stateFrame  uintptr // LState.currentFrame *callFrame
-	stateUpvals uintptr // LState.uvcache *Upvalue (open upvalues, by register)
-	frameFn     uintptr // callFrame.Fn *LFunction
-	frameParent uintptr // callFrame.Parent *callFrame
-	framePc     uintptr // callFrame.Pc int (next instruction)
-	frameTail   uintptr // callFrame.TailCall int (tail calls folded in)
-	upvalueNext uintptr // Upvalue.next *Upvalue
+	stateFrame   uintptr // LState.currentFrame *callFrame
+	stateUpvals  uintptr // LState.uvcache *Upvalue (open upvalues, by register)
+	stateHandler uintptr // LState.hasErrorFunc bool (errors close no upvalues)
+	frameFn      uintptr // callFrame.Fn *LFunction
+	frameParent  uintptr // callFrame.Parent *callFrame
+	framePc      uintptr // callFrame.Pc int (next instruction)
+	frameTail    uintptr // callFrame.TailCall int (tail calls folded in)
+	upvalueNext  uintptr // Upvalue.next *Upvalue
 }
 
 // EngineInternals reports whether the engine fixes of this package work
@@ -60,7 +61,11 @@ func findInternals() (off internalOffsets) {
 	if !ok || uv.Type != upvaluePtr {
 		return fail("LState.uvcache is not a *Upvalue")
 	}
-	off.stateFrame, off.stateUpvals = cf.Offset, uv.Offset
+	handler, ok := state.FieldByName("hasErrorFunc")
+	if !ok || handler.Type.Kind() != reflect.Bool {
+		return fail("LState.hasErrorFunc is not a bool")
+	}
+	off.stateFrame, off.stateUpvals, off.stateHandler = cf.Offset, uv.Offset, handler.Offset
 
 	want := []struct {
 		typ   reflect.Type
@@ -119,4 +124,10 @@ func openUpvalues(L *lua.LState) **lua.Upvalue {
 
 func nextUpvalue(uv *lua.Upvalue) *lua.Upvalue {
 	return *(**lua.Upvalue)(unsafe.Add(unsafe.Pointer(uv), internals.upvalueNext))
+}
+
+// errorHandlerFlag returns the address of L's flag that an error handler
+// is set (while it is, a raised error closes no upvalues).
+func errorHandlerFlag(L *lua.LState) *bool {
+	return (*bool)(unsafe.Add(unsafe.Pointer(L), internals.stateHandler))
 }

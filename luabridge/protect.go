@@ -76,7 +76,13 @@ func protectedCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) error
 	list := openUpvalues(L)
 	running := *list
 	*list = nil
+	// Inside an xpcall gopher-lua's flag that a handler is set is still
+	// up; a plain pcall within must have its errors close upvalues.
+	flag := errorHandlerFlag(L)
+	outer := *flag
+	*flag = false
 	err := L.PCall(nargs, nret, handler)
+	*flag = outer
 	// Normally empty: the callee's frames returned (closing their
 	// upvalues) or died in an error (closed then). After a Go panic, or
 	// an error the handler could not run for, their registers are
@@ -96,6 +102,9 @@ func closeUpvalueList(L *lua.LState) {
 	for uv := *list; uv != nil; {
 		next := nextUpvalue(uv)
 		uv.Close()
+		if uv.Value() == nil {
+			uv.SetValue(lua.LNil) // a register gopher-lua already cleared
+		}
 		uv = next
 	}
 	*list = nil

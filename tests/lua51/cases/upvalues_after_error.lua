@@ -126,3 +126,17 @@ print("xpcall ok", xpcall(function() return 1, 2 end, print))
 print("xpcall handler", xpcall(function() error("a", 0) end, function(m) return "handled " .. m end))
 print("xpcall failing handler", xpcall(function() error("a") end, function(m) error("in handler") end))
 print("xpcall nil handler", xpcall(function() error("a") end, nil))
+
+-- A pcall inside an xpcall.
+do
+  local saved
+  xpcall(function()
+    pcall(function()
+      local z = "inner"
+      saved = function() return z end
+      error("e")
+    end)
+  end, function(m) return m end)
+  local p, q, r = 1, 2, 3
+  print("pcall inside xpcall", saved(), p + q + r)
+end
