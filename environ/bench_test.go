@@ -49,7 +49,7 @@ func BenchmarkBuild(b *testing.B) {
 					dst = vars[:0]
 				}
 				var err error
-				vars, err = environ.Build(dst, r, "/shop", gw)
+				vars, err = buildHTTP(dst, r, "/shop", gw)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -78,13 +78,13 @@ func TestBuildAllocs(t *testing.T) {
 		{"listener address, reused slice", fromSocket, true, 1},
 	}
 	for _, tt := range tests {
-		vars, _ := environ.Build(nil, r, "/shop", tt.gw)
+		vars, _ := buildHTTP(nil, r, "/shop", tt.gw)
 		got := testing.AllocsPerRun(100, func() {
 			var dst environ.Vars
 			if tt.reuse {
 				dst = vars[:0]
 			}
-			vars, _ = environ.Build(dst, r, "/shop", tt.gw)
+			vars, _ = buildHTTP(dst, r, "/shop", tt.gw)
 		})
 		if got > tt.want {
 			t.Errorf("%s: %v allocations, want %v", tt.desc, got, tt.want)

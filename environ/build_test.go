@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -48,7 +49,7 @@ func TestBuildErrors(t *testing.T) {
 			}
 			r := readRequest(t, line+" HTTP/1.1\r\nHost: example.com\r\n\r\n")
 			dst := environ.Vars{{Name: "KEEP", Value: "1"}}
-			got, err := environ.Build(dst, r, tt.mount, nil)
+			got, err := buildHTTP(dst, r, tt.mount, nil)
 			if err == nil {
 				t.Fatalf("Build = %v, want an error", got)
 			}
@@ -70,7 +71,7 @@ func TestBuildErrors(t *testing.T) {
 
 func TestBuildMalformedMountWrapsCause(t *testing.T) {
 	r := readRequest(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-	_, err := environ.Build(nil, r, "/a%zz", nil)
+	_, err := buildHTTP(nil, r, "/a%zz", nil)
 	var ee environ.EscapeError
 	if !errors.As(err, &ee) || ee != "%zz" {
 		t.Fatalf("Build error = %v, want it to wrap EscapeError %%zz", err)
@@ -274,7 +275,7 @@ func TestBuildInProcess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
 			r := tt.edit(base())
-			vars, err := environ.Build(nil, r, "", tt.gw)
+			vars, err := buildHTTP(nil, r, "", tt.gw)
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}
@@ -313,7 +314,7 @@ func (a stringAddr) String() string  { return string(a) }
 // sets r.ContentLength but no Content-Length header, so no CONTENT_LENGTH.
 func TestBuildHTTPTestRequest(t *testing.T) {
 	r := httptest.NewRequest("POST", "/app/x?q=1", strings.NewReader("abc"))
-	vars, err := environ.Build(nil, r, "/app", &environ.Gateway{})
+	vars, err := buildHTTP(nil, r, "/app", &environ.Gateway{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestBuildHTTPTestRequest(t *testing.T) {
 		t.Errorf("CONTENT_LENGTH = %q, want absent", v)
 	}
 	r.Header.Set("Content-Length", "3")
-	vars, _ = environ.Build(vars[:0], r, "/app", &environ.Gateway{})
+	vars, _ = buildHTTP(vars[:0], r, "/app", &environ.Gateway{})
 	want := map[string]string{
 		"CONTENT_LENGTH": "3", "SCRIPT_NAME": "/app", "PATH_INFO": "/x", "QUERY_STRING": "q=1",
 		"SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "example.com", "REMOTE_ADDR": "192.0.2.1",
@@ -337,7 +338,7 @@ func TestBuildAppends(t *testing.T) {
 	r := readRequest(t, "GET /x HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n")
 	dst := make(environ.Vars, 1, 64)
 	dst[0] = environ.Var{Name: "EXTRA", Value: "kept"}
-	got, err := environ.Build(dst, r, "", nil)
+	got, err := buildHTTP(dst, r, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,5 +368,85 @@ func TestVarsGet(t *testing.T) {
 	}
 	if _, ok := environ.Vars(nil).Get("A"); ok {
 		t.Error("nil Vars has A")
+	}
+}
+
+// fieldList is a Header as a transport without net/http might give it: the
+// fields in the order received, repeats apart.
+type fieldList [][2]string
+
+func (l fieldList) VisitFields(v environ.FieldVisitor) {
+	for _, f := range l {
+		v.Field(f[0], f[1])
+	}
+}
+
+// TestBuildFieldVisitor builds from a Request filled without net/http.
+func TestBuildFieldVisitor(t *testing.T) {
+	many := fieldList{}
+	for i := range 40 {
+		many = append(many, [2]string{fmt.Sprintf("X-Field-%d", i), "v"})
+	}
+	many = append(many, [2]string{"X-Field-3", "again"}, [2]string{"Accept", "a"}, [2]string{"X-Field-3", "third"}, [2]string{"Accept", "b"})
+	tests := []struct {
+		desc    string
+		fields  fieldList
+		chunked bool
+		want    map[string]string // "<absent>" for a variable that must be absent
+	}{
+		{"repeats apart are joined in order", fieldList{{"Accept", "a"}, {"X-A", "1"}, {"Accept", "b"}, {"X-A", "2"}},
+			false, map[string]string{"HTTP_ACCEPT": "a, b", "HTTP_X_A": "1, 2"}},
+		{"cookies are joined with ;", fieldList{{"Cookie", "a=1"}, {"Accept", "x"}, {"Cookie", "b=2"}},
+			false, map[string]string{"HTTP_COOKIE": "a=1; b=2"}},
+		{"the first Content-Type wins", fieldList{{"Content-Type", "text/plain"}, {"Content-Type", "text/html"}},
+			false, map[string]string{"CONTENT_TYPE": "text/plain"}},
+		{"Content-Length when framed by it", fieldList{{"Content-Length", "3"}},
+			false, map[string]string{"CONTENT_LENGTH": "3"}},
+		{"no Content-Length when chunked", fieldList{{"Content-Length", "3"}, {"Transfer-Encoding", "chunked"}},
+			true, map[string]string{"CONTENT_LENGTH": "<absent>", "HTTP_TRANSFER_ENCODING": "<absent>"}},
+		{"the Host field gives way to Request.Host", fieldList{{"Host", "forged"}},
+			false, map[string]string{"HTTP_HOST": "example.com"}},
+		{"names in any case share one variable", fieldList{{"accept", "a"}, {"ACCEPT", "b"}, {"x-one", "1"}, {"X-One", "2"}},
+			false, map[string]string{"HTTP_ACCEPT": "a, b", "HTTP_X_ONE": "1, 2"}},
+		{"dropped names", fieldList{{"X_Auth", "admin"}, {"Proxy", "http://evil"}, {"Bad Name", "x"}},
+			false, map[string]string{"HTTP_X_AUTH": "<absent>", "HTTP_PROXY": "<absent>"}},
+		{"many names", many, false, map[string]string{"HTTP_X_FIELD_3": "v, again, third", "HTTP_ACCEPT": "a, b", "HTTP_X_FIELD_39": "v"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			req := &environ.Request{Method: "POST", Target: "/app/x?q=1", Path: "/app/x", Query: "q=1", Host: "example.com",
+				RemoteAddr: "192.0.2.1:1234", Chunked: tt.chunked, Header: tt.fields}
+			vars, err := environ.Build(nil, req, "/app", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := environ.Check(vars); err != nil {
+				t.Errorf("Check: %v", err)
+			}
+			for name, want := range tt.want {
+				got, ok := vars.Get(name)
+				switch {
+				case want == "<absent>" && ok:
+					t.Errorf("%s = %q, want absent", name, got)
+				case want != "<absent>" && (!ok || got != want):
+					t.Errorf("%s = %q (present %v), want %q", name, got, ok, want)
+				}
+			}
+		})
+	}
+}
+
+// TestBuildFieldVisitorAllocs: a transport that fills a Request itself
+// builds an environ with no allocation of its own.
+func TestBuildFieldVisitorAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage and the race detector change allocation counts")
+	}
+	req := &environ.Request{Method: "GET", Target: "/app/x", Path: "/app/x", Host: "example.com", RemoteAddr: "192.0.2.1:1234",
+		Header: fieldList{{"Accept", "*/*"}, {"User-Agent", "test"}, {"Content-Type", "text/plain"}}}
+	gw := &environ.Gateway{ServerName: "example.org", ServerPort: "80"}
+	vars, _ := environ.Build(nil, req, "/app", gw)
+	if got := testing.AllocsPerRun(100, func() { vars, _ = environ.Build(vars[:0], req, "/app", gw) }); got != 0 {
+		t.Errorf("%v allocations, want 0", got)
 	}
 }

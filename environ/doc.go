@@ -1,5 +1,12 @@
 // Package environ translates an HTTP request into the string variables of an
-// LSGI environ, and checks such a set of variables against the LSGI contract.
+// LSGI environ.
+//
+// A transport describes the request as a [Request], with no type of any
+// HTTP library in it (header fields are visited one by one, see [Header]),
+// and the front end's own knowledge as a [Gateway]; [Build] makes the
+// variables. [RequestFromHTTP] describes an *http.Request, and
+// [WithGateway] attaches a Gateway to one, as net/http/fcgi attaches its
+// parameters. [Proxies] applies what trusted proxies report.
 //
 // LSGI is PEP 3333 (WSGI 1.0.1) for Lua, with the "wsgi." prefix spelled
 // "lsgi.". The CGI meta-variables follow RFC 3875 (CGI/1.1) as PEP 3333
@@ -10,8 +17,7 @@
 //
 // The package is pure translation: it does not read or change the process
 // environment (wsgiref's CGIHandler empties os_environ for the same reason),
-// keeps no state between calls, and [Build] and [Check] are safe for
-// concurrent use.
+// keeps no state between calls, and [Build] is safe for concurrent use.
 //
 // # Variables
 //
@@ -31,7 +37,7 @@
 //   - SERVER_SOFTWARE (when configured) and GATEWAY_INTERFACE="CGI/1.1".
 //   - REMOTE_ADDR and REMOTE_PORT: the TCP peer, no brackets around IPv6.
 //   - HTTPS="on" over TLS only, and lsgi.url_scheme ("http" or "https").
-//   - HTTP_HOST: the effective authority (r.Host).
+//   - HTTP_HOST: the effective authority ([Request.Host]).
 //   - Then, in no particular order, CONTENT_TYPE, CONTENT_LENGTH and one
 //     HTTP_<NAME> per other header field.
 //
@@ -46,7 +52,7 @@
 //     the prefixed forms.
 //   - CONTENT_LENGTH is present iff the body is framed by Content-Length. It
 //     is absent for chunked bodies and for requests without a body, because
-//     Go's r.ContentLength (0 or -1) cannot tell "none" from "unknown".
+//     a length of 0 or -1 cannot tell "none" from "unknown".
 //   - A header whose name contains '_' is dropped, so that "X_Auth" cannot
 //     pose as "X-Auth" (werkzeug; gunicorn header_map=drop). A name that
 //     is not an RFC 9110 token, which only a request built in process can
@@ -56,8 +62,9 @@
 //   - Transfer-Encoding is framing, which the server has already removed.
 //   - Repeated fields are joined in order with ", ", Cookie with "; "
 //     (RFC 3875 4.1.18; RFC 9113 8.2.3).
-//   - Host comes from r.Host, because net/http moves it out of r.Header and
-//     an absolute-form target overrides it.
+//   - Host comes from [Request.Host], because an absolute-form target
+//     overrides the field (and net/http moves it out of r.Header).
+//   - The [Gateway]'s variables come last.
 //
 // Build rejects a request target that yields no path for an app ("*", a
 // CONNECT authority, an opaque URI) or that contains '#', which a request
@@ -66,9 +73,9 @@
 //
 // # Invariants
 //
-// For every request Build accepts, [Check] returns nil: SCRIPT_NAME is "" or
-// starts with '/' and does not end with '/'; PATH_INFO is "" or starts with
-// '/'; SCRIPT_NAME+PATH_INFO is the decoded request path, which is never
+// For every request Build accepts (the tests hold each environ to these):
+// SCRIPT_NAME is "" or starts with '/' and does not end with '/'; PATH_INFO
+// is "" or starts with '/'; SCRIPT_NAME+PATH_INFO is the decoded request path, which is never
 // empty, so PATH_INFO is "" only below a non-root mount ("/app" requested
 // under the mount "/app"). Every name appears once.
 package environ

@@ -17,7 +17,8 @@ func ExampleBuild() {
 	r.Header.Set("X_Auth", "admin") // dropped: '_' in the name
 
 	gw := &environ.Gateway{ServerSoftware: "lsgi/0.1.0", ServerName: "example.org", ServerPort: "8080"}
-	vars, err := environ.Build(nil, r, "/app", gw)
+	req := environ.RequestFromHTTP(r) // or filled by any other transport
+	vars, err := environ.Build(nil, &req, "/app", gw)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -28,7 +29,8 @@ func ExampleBuild() {
 	}
 	fmt.Println("Check:", environ.Check(vars))
 
-	_, err = environ.Build(nil, httptest.NewRequest("GET", "/application", nil), "/app", gw)
+	req = environ.RequestFromHTTP(httptest.NewRequest("GET", "/application", nil))
+	_, err = environ.Build(nil, &req, "/app", gw)
 	fmt.Println(err)
 	// Output:
 	// GATEWAY_INTERFACE="CGI/1.1"

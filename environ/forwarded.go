@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 // Proxies is the set of peers trusted to report the client through
@@ -71,36 +72,46 @@ func (p Proxies) Trusts(remoteAddr string) bool {
 	return false
 }
 
+// IsLoopback reports whether addr, a peer's address with or without its
+// port ("127.0.0.1", "[::1]:5000": REMOTE_ADDR or a transport's remote
+// address), is a loopback address, 127.0.0.0/8 or ::1. Development error
+// pages are shown to such clients only.
+func IsLoopback(addr string) bool {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.IsLoopback()
+}
+
 // ErrConflictingProxyHeaders is returned by [Proxies.Apply] when a trusted
 // proxy sends a scheme header with several different values: the request is
 // ambiguous, so it gets 400 (gunicorn's InvalidSchemeHeaders).
 var ErrConflictingProxyHeaders = errors.New("environ: conflicting X-Forwarded-Proto values from a trusted proxy")
 
-// Apply rewrites vars, built by [Build] from r, with what a trusted proxy
+// Apply rewrites vars, built by [Build] for a request from the peer at
+// remoteAddr, with what a trusted proxy
 // reports: REMOTE_ADDR from the last X-Forwarded-For entry (the address
 // the proxy itself saw; never the leftmost, which the client chooses), with
 // REMOTE_PORT dropped since it was the proxy's; lsgi.url_scheme and HTTPS
 // from X-Forwarded-Proto; SERVER_NAME and SERVER_PORT from
 // X-Forwarded-Host. The original peer is kept as lsgi.proxy_addr. From an
 // untrusted peer the headers change nothing: they stay visible only as
-// HTTP_X_FORWARDED_*.
-func (p Proxies) Apply(vars Vars, r *http.Request) (Vars, error) {
-	forFor := r.Header.Values("X-Forwarded-For")
-	proto := r.Header.Values("X-Forwarded-Proto")
-	fwdHost := r.Header.Get("X-Forwarded-Host")
-	if len(forFor) == 0 && len(proto) == 0 && fwdHost == "" || !p.Trusts(r.RemoteAddr) {
+// HTTP_X_FORWARDED_*. The headers are read from vars, where repeated
+// fields are already joined.
+func (p Proxies) Apply(vars Vars, remoteAddr string) (Vars, error) {
+	forFor, hasFor, proto, hasProto, fwdHost := forwardedVars(vars)
+	if !hasFor && !hasProto && fwdHost == "" || !p.Trusts(remoteAddr) {
 		return vars, nil
 	}
-	if len(proto) > 0 {
+	if hasProto {
 		scheme := ""
-		for _, v := range proto {
-			for _, s := range strings.Split(v, ",") {
-				s = strings.ToLower(strings.TrimSpace(s))
-				if scheme != "" && s != scheme {
-					return vars, ErrConflictingProxyHeaders
-				}
-				scheme = s
+		for s := range strings.SplitSeq(proto, ",") {
+			s = strings.ToLower(strings.TrimSpace(s))
+			if scheme != "" && s != scheme {
+				return vars, ErrConflictingProxyHeaders
 			}
+			scheme = s
 		}
 		switch scheme {
 		case "https":
@@ -111,8 +122,8 @@ func (p Proxies) Apply(vars Vars, r *http.Request) (Vars, error) {
 			vars = unset(vars, "HTTPS")
 		}
 	}
-	if len(forFor) > 0 {
-		last := forFor[len(forFor)-1]
+	if hasFor {
+		last := forFor
 		if i := strings.LastIndexByte(last, ','); i >= 0 {
 			last = last[i+1:]
 		}
@@ -141,12 +152,33 @@ func (p Proxies) Apply(vars Vars, r *http.Request) (Vars, error) {
 					port = "443"
 				}
 			}
-			if isDigits(port) {
+			if httpsyntax.IsDecimal(port) {
 				vars = set(vars, "SERVER_PORT", port)
 			}
 		}
 	}
 	return vars, nil
+}
+
+// forwardedVars finds X-Forwarded-For, -Proto and -Host among vars, in one
+// pass since every request goes through it.
+func forwardedVars(vars Vars) (forFor string, hasFor bool, proto string, hasProto bool, host string) {
+	const prefix = "HTTP_X_FORWARDED_"
+	for i := range vars {
+		name := vars[i].Name
+		if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
+			continue
+		}
+		switch name[len(prefix):] {
+		case "FOR":
+			forFor, hasFor = vars[i].Value, true
+		case "PROTO":
+			proto, hasProto = vars[i].Value, true
+		case "HOST":
+			host = vars[i].Value
+		}
+	}
+	return forFor, hasFor, proto, hasProto, host
 }
 
 // validHost accepts a host name or address literal with nothing that could

@@ -45,11 +45,12 @@ func TestProxiesApply(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			vars, err := Build(nil, r, "", nil)
+			req := RequestFromHTTP(r)
+			vars, err := Build(nil, &req, "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			vars, err = trusted.Apply(vars, r)
+			vars, err = trusted.Apply(vars, r.RemoteAddr)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Apply error = %v, want %v", err, tt.wantErr)
 			}
@@ -82,5 +83,31 @@ func TestParseProxies(t *testing.T) {
 	var none Proxies
 	if none.Trusts("127.0.0.1:1") {
 		t.Error("the zero Proxies trusts a peer")
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	tests := []struct {
+		desc string
+		addr string
+		want bool
+	}{
+		{"IPv4 loopback", "127.0.0.1", true},
+		{"anywhere in 127/8", "127.1.2.3", true},
+		{"IPv6 loopback", "::1", true},
+		{"mapped IPv4 loopback", "::ffff:127.0.0.1", true},
+		{"with a port", "127.0.0.1:5000", true},
+		{"IPv6 with a port", "[::1]:5000", true},
+		{"another address", "10.0.0.1", false},
+		{"another address with a port", "192.0.2.1:80", false},
+		{"empty", "", false},
+		{"a name", "localhost", false},
+		{"brackets without a port", "[::1]", false},
+		{"a Unix socket peer", "@", false},
+	}
+	for _, tt := range tests {
+		if got := IsLoopback(tt.addr); got != tt.want {
+			t.Errorf("%s: IsLoopback(%q) = %v, want %v", tt.desc, tt.addr, got, tt.want)
+		}
 	}
 }

@@ -83,7 +83,7 @@ func FuzzBuild(f *testing.F) {
 		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, addr))
 		gw := &environ.Gateway{ServerSoftware: "lsgi/fuzz"}
 
-		vars, err := environ.Build(nil, r, "", gw)
+		vars, err := buildHTTP(nil, r, "", gw)
 		if err != nil {
 			if !errors.Is(err, environ.ErrBadTarget) {
 				t.Fatalf("Build at the root: %v, want nil or ErrBadTarget", err)
@@ -104,7 +104,7 @@ func FuzzBuild(f *testing.F) {
 		if mount == "/" {
 			return
 		}
-		vars, err = environ.Build(vars[:0], r, mount, gw)
+		vars, err = buildHTTP(vars[:0], r, mount, gw)
 		decoded, derr := environ.Unescape(mount)
 		switch {
 		case derr != nil:

@@ -156,7 +156,7 @@ func (c *goldenCase) build(t *testing.T) (environ.Vars, error) {
 	if v, ok := c.opts["software"]; ok {
 		gw.ServerSoftware = strings.TrimPrefix(v, "none")
 	}
-	return environ.Build(nil, r, c.opts["mount"], gw)
+	return buildHTTP(nil, r, c.opts["mount"], gw)
 }
 
 func localAddr(t *testing.T, s string) net.Addr {

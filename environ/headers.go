@@ -1,8 +1,10 @@
 package environ
 
 import (
-	"net/http"
 	"strings"
+	"sync"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 // headerKind says what Build does with a header.
@@ -20,6 +22,7 @@ const (
 type headerRule struct {
 	key  string
 	kind headerKind
+	id   uint8 // the rule's number, to mark it seen in a request
 }
 
 // commonHeaders lists, in canonical form, the request headers whose
@@ -98,21 +101,22 @@ var specialHeaders = [...]struct {
 	rule headerRule
 }{
 	// Repeated Cookie fields are joined with "; ", the cookie separator,
-	// as Go's net/http/cgi and HTTP/2 servers do (RFC 9113 8.2.3; D-08).
-	{"Cookie", headerRule{"HTTP_COOKIE", kindCookie}},
+	// as Go's net/http/cgi and HTTP/2 servers do (RFC 9113 8.2.3;
+	// docs/SPEC.md 9.3).
+	{"Cookie", headerRule{key: "HTTP_COOKIE", kind: kindCookie}},
 	// Content-Type and Content-Length appear only un-prefixed: validate.py
-	// rejects HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH (E-10).
-	{"Content-Type", headerRule{"CONTENT_TYPE", kindContentType}},
-	{"Content-Length", headerRule{"CONTENT_LENGTH", kindContentLength}},
+	// rejects HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH (docs/SPEC.md 9.3).
+	{"Content-Type", headerRule{key: "CONTENT_TYPE", kind: kindContentType}},
+	{"Content-Length", headerRule{key: "CONTENT_LENGTH", kind: kindContentLength}},
 	// Drop Proxy: apps and their HTTP clients read HTTP_PROXY as a proxy
-	// setting (httpoxy; net/http/cgi, Go issue 16405; E-24).
-	{"Proxy", headerRule{"HTTP_PROXY", kindDrop}},
+	// setting (httpoxy; net/http/cgi, Go issue 16405).
+	{"Proxy", headerRule{key: "HTTP_PROXY", kind: kindDrop}},
 	// Drop Transfer-Encoding: it is framing, which the server has already
 	// undone; the app reads the decoded body.
-	{"Transfer-Encoding", headerRule{"HTTP_TRANSFER_ENCODING", kindDrop}},
+	{"Transfer-Encoding", headerRule{key: "HTTP_TRANSFER_ENCODING", kind: kindDrop}},
 	// Drop a Host field: HTTP_HOST comes from r.Host, which net/http fills
-	// from the field or from an absolute-form target (E-14).
-	{"Host", headerRule{"HTTP_HOST", kindDrop}},
+	// from the field or from an absolute-form target (docs/SPEC.md 9.3).
+	{"Host", headerRule{key: "HTTP_HOST", kind: kindDrop}},
 }
 
 // The rules of the names above, built once and read-only afterwards.
@@ -134,7 +138,13 @@ var (
 const ruleTableBits = 8
 
 func init() {
+	n := 0
 	add := func(name string, rule headerRule) {
+		if n == maxRules {
+			panic("environ: more header rules than maxRules")
+		}
+		rule.id = uint8(n)
+		n++
 		i := ruleSlot(name)
 		for ruleTable[i].name != "" {
 			i = (i + 1) % uint32(len(ruleTable))
@@ -143,7 +153,7 @@ func init() {
 		rulesByKey[httpKey(name)] = rule
 	}
 	for _, name := range commonHeaders {
-		add(name, headerRule{httpKey(name), kindCopy})
+		add(name, headerRule{key: httpKey(name), kind: kindCopy})
 	}
 	for _, s := range specialHeaders {
 		add(s.name, s.rule)
@@ -210,9 +220,9 @@ func scanName(name string) (ok, canonical bool) {
 		case c == '_':
 			// Drop names with '_': X_Auth must not pose as X-Auth, since
 			// both would map to HTTP_X_AUTH (werkzeug make_environ;
-			// gunicorn header_map=drop; E-13, D-07).
+			// gunicorn header_map=drop; docs/SPEC.md 9.3).
 			return false, false
-		case !isTokenByte(c):
+		case !httpsyntax.IsTokenChar(c):
 			// Not an RFC 9110 token, so never received over HTTP (only
 			// built in process); dropping it keeps every key a token,
 			// free of '=', spaces and NULs.
@@ -231,98 +241,160 @@ func scanName(name string) (ok, canonical bool) {
 	return true, canonical
 }
 
-// isTokenByte reports whether c is a tchar (RFC 9110 5.6.2).
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
 // appendHeaders appends CONTENT_TYPE, CONTENT_LENGTH and the HTTP_*
 // variables of r's header fields. dst[start:] are the variables Build has
 // emitted so far for r.
-func appendHeaders(dst Vars, start int, r *http.Request) Vars {
-	// merge is set once a name not in canonical form is seen. Such names
-	// occur only in headers built in process ("accept" next to "Accept");
-	// from then on every key is looked up first so that none is emitted
-	// twice. Canonical names map to distinct keys, so the usual case needs
-	// no lookups.
-	merge := false
-	for name, vs := range r.Header {
-		if len(vs) == 0 {
-			continue
-		}
-		rule, ok := lookupRule(name)
-		if !ok {
-			valid, canonical := scanName(name)
-			if !valid {
-				continue
-			}
-			rule.key = httpKey(name)
-			if !canonical {
-				merge = true
-				if known, ok := rulesByKey[rule.key]; ok {
-					rule = known
-				}
-			}
-		}
-
-		var value string
-		switch rule.kind {
-		case kindDrop:
-			continue
-		case kindContentType:
-			// As received, "" included; no default (E-09). A repeated
-			// Content-Type is malformed; the first wins, as Header.Get.
-			value = vs[0]
-		case kindContentLength:
-			// Present iff the body is framed by Content-Length (E-08).
-			// net/http deletes the field when Transfer-Encoding is set;
-			// the check also covers requests built in process.
-			if len(r.TransferEncoding) > 0 {
-				continue
-			}
-			value = vs[0]
-		case kindCookie:
-			value = join(vs, "; ")
-		default:
-			value = join(vs, ", ")
-		}
-
-		if merge {
-			if i := index(dst[start:], rule.key); i >= 0 {
-				v := &dst[start+i]
-				switch rule.kind {
-				case kindCookie:
-					v.Value += "; " + value
-				case kindCopy:
-					v.Value += ", " + value
-				}
-				continue
-			}
-		}
-		dst = append(dst, Var{rule.key, value})
+func appendHeaders(dst Vars, start int, r *Request) Vars {
+	if r.Header == nil {
+		return dst
 	}
+	s := sinkPool.Get().(*fieldSink)
+	s.dst, s.start, s.chunked = dst, start, r.Chunked
+	r.Header.VisitFields(s)
+	s.join()
+	dst = s.dst
+	*s = fieldSink{repeats: s.repeats[:0]}
+	sinkPool.Put(s)
 	return dst
 }
 
-// join joins repeated field values in order (RFC 3875 4.1.18: "MUST rewrite
-// them as a single value having the same semantics"). A single value is
-// returned as is, without allocating.
-func join(vs []string, sep string) string {
-	if len(vs) == 1 {
-		return vs[0]
-	}
-	return strings.Join(vs, sep)
+// sinkPool keeps fieldSinks: a Header's VisitFields takes an interface, so
+// a sink made per request would be one allocation each.
+var sinkPool = sync.Pool{New: func() any { return new(fieldSink) }}
+
+// fieldSink is the FieldVisitor of one Build: it turns each field into a
+// variable, and a repeated field into a part joined to the variable of the
+// first one.
+type fieldSink struct {
+	dst     Vars
+	start   int
+	chunked bool
+	seen    [maxRules / 64]uint64 // known rules already emitted
+	others  int                   // variables of names without a rule
+	index   map[string]int        // positions in dst, once there are many variables
+	repeats []repeat              // values of repeated fields, joined at the end
 }
 
-func index(vars Vars, name string) int {
-	for i := range vars {
-		if vars[i].Name == name {
+// repeat is the value of a repeated field, to be joined to dst[at] with sep.
+type repeat struct {
+	at         int
+	sep, value string
+}
+
+// maxRules bounds the number of known rules, so that a fieldSink marks them
+// in a fixed bit set.
+const maxRules = 256
+
+// manyOthers is how many fields without a rule are looked for by a scan of
+// the variables; past it, by a map, so that a request of many fields costs
+// no quadratic time.
+const manyOthers = 16
+
+// Field implements [FieldVisitor].
+func (s *fieldSink) Field(name, value string) {
+	rule, known := lookupRule(name)
+	if !known {
+		valid, canonical := scanName(name)
+		if !valid {
+			return
+		}
+		key := httpKey(name)
+		if !canonical {
+			// Only a request built in process has such a name ("accept"
+			// beside "Accept"): it shares the rule of its canonical form.
+			rule, known = rulesByKey[key]
+		}
+		if !known {
+			rule = headerRule{key: key, kind: kindCopy}
+		}
+	}
+	switch rule.kind {
+	case kindDrop:
+		return
+	case kindContentLength:
+		// Present iff the body is framed by Content-Length (docs/SPEC.md
+		// 9.3); net/http deletes the field when Transfer-Encoding is set,
+		// and the check also covers requests built in process.
+		if s.chunked {
+			return
+		}
+	}
+	at := s.find(rule, known)
+	switch {
+	case at < 0:
+		s.add(rule, known, value)
+	case rule.kind == kindCookie:
+		// Cookie lines are joined with the cookie separator, as Go's
+		// net/http/cgi and HTTP/2 servers do (RFC 9113 8.2.3).
+		s.repeats = append(s.repeats, repeat{at, "; ", value})
+	case rule.kind == kindCopy:
+		s.repeats = append(s.repeats, repeat{at, ", ", value})
+	}
+	// A repeated Content-Type or Content-Length is malformed: the first
+	// wins, as with http.Header.Get.
+}
+
+// find returns the position in dst of the variable an earlier field of the
+// rule's name made, or -1.
+func (s *fieldSink) find(rule headerRule, known bool) int {
+	if known && s.seen[rule.id/64]&(1<<(rule.id%64)) == 0 {
+		return -1
+	}
+	if s.index != nil {
+		if i, ok := s.index[rule.key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := s.start; i < len(s.dst); i++ {
+		if s.dst[i].Name == rule.key {
 			return i
 		}
 	}
 	return -1
+}
+
+// add appends the variable of a field seen for the first time.
+func (s *fieldSink) add(rule headerRule, known bool, value string) {
+	if known {
+		s.seen[rule.id/64] |= 1 << (rule.id % 64)
+	} else if s.others++; s.others > manyOthers && s.index == nil {
+		s.index = make(map[string]int, 4*manyOthers)
+		for i := s.start; i < len(s.dst); i++ {
+			s.index[s.dst[i].Name] = i
+		}
+	}
+	if s.index != nil {
+		s.index[rule.key] = len(s.dst)
+	}
+	s.dst = append(s.dst, Var{rule.key, value})
+}
+
+// join joins repeated fields to their first (RFC 3875 4.1.18: "MUST
+// rewrite them as a single value having the same semantics"), in order,
+// building each value once.
+func (s *fieldSink) join() {
+	for n, r := range s.repeats {
+		if r.at < 0 {
+			continue // joined already, with an earlier repeat
+		}
+		v := &s.dst[r.at]
+		size := len(v.Value)
+		for _, o := range s.repeats[n:] {
+			if o.at == r.at {
+				size += len(o.sep) + len(o.value)
+			}
+		}
+		var b strings.Builder
+		b.Grow(size)
+		b.WriteString(v.Value)
+		for i := n; i < len(s.repeats); i++ {
+			if o := &s.repeats[i]; o.at == r.at {
+				b.WriteString(o.sep)
+				b.WriteString(o.value)
+				o.at = -1
+			}
+		}
+		v.Value = b.String()
+	}
 }

@@ -2,7 +2,6 @@ package environ
 
 import (
 	"net/textproto"
-	"strings"
 	"testing"
 )
 
@@ -23,18 +22,25 @@ func TestHeaderTable(t *testing.T) {
 	}
 	for _, name := range commonHeaders {
 		check(name)
-		if got, ok := lookupRule(name); !ok || got != (headerRule{httpKey(name), kindCopy}) {
+		if got, ok := lookupRule(name); !ok || got.key != httpKey(name) || got.kind != kindCopy {
 			t.Errorf("lookupRule(%q) = %v, %v", name, got, ok)
 		}
 	}
 	for _, s := range specialHeaders {
 		check(s.name)
-		if got, ok := lookupRule(s.name); !ok || got != s.rule {
+		if got, ok := lookupRule(s.name); !ok || got.key != s.rule.key || got.kind != s.rule.kind {
 			t.Errorf("lookupRule(%q) = %v, %v; want %v", s.name, got, ok, s.rule)
 		}
-		if got := rulesByKey[httpKey(s.name)]; got != s.rule {
+		if got := rulesByKey[httpKey(s.name)]; got.key != s.rule.key || got.kind != s.rule.kind {
 			t.Errorf("rulesByKey[%q] = %v, want %v", httpKey(s.name), got, s.rule)
 		}
+	}
+	ids := map[uint8]bool{}
+	for _, rule := range rulesByKey {
+		if ids[rule.id] {
+			t.Errorf("two rules numbered %d", rule.id)
+		}
+		ids[rule.id] = true
 	}
 	if n := len(seen); n < 40 {
 		t.Errorf("only %d precomputed names", n)
@@ -105,15 +111,6 @@ func TestScanName(t *testing.T) {
 		}
 		if tt.ok && tt.canonical != (textproto.CanonicalMIMEHeaderKey(tt.name) == tt.name) {
 			t.Errorf("scanName(%q) canonical = %v, textproto disagrees", tt.name, canonical)
-		}
-	}
-}
-
-func TestIsTokenByte(t *testing.T) {
-	const tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	for c := 0; c < 256; c++ {
-		if got, want := isTokenByte(byte(c)), strings.IndexByte(tchar, byte(c)) >= 0; got != want {
-			t.Errorf("isTokenByte(%q) = %v", byte(c), got)
 		}
 	}
 }

@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// EscapeError is returned by [Unescape] for a malformed percent-escape; its
-// value is the escape, for example "%zz" or "%4".
+// EscapeError is what [Build] wraps for a malformed percent-escape in the
+// path or the mount prefix; its value is the escape, for example "%zz" or
+// "%4".
 type EscapeError string
 
 // Error returns the message, naming the escape.
@@ -14,11 +15,11 @@ func (e EscapeError) Error() string {
 	return "environ: malformed percent-escape " + strconv.Quote(string(e))
 }
 
-// Unescape percent-decodes a path to bytes: each %XX becomes one byte, with
+// unescape percent-decodes a path to bytes: each %XX becomes one byte, with
 // no '+' handling, no UTF-8 check and no normalisation (RFC 3875 4.1.5;
 // PEP 3333 "Unicode Issues"). A '%' not followed by two hex digits is an
-// [EscapeError]. When s has no '%', Unescape returns s without allocating.
-func Unescape(s string) (string, error) {
+// [EscapeError]. When s has no '%', unescape returns s without allocating.
+func unescape(s string) (string, error) {
 	n := strings.Count(s, "%")
 	if n == 0 {
 		return s, nil

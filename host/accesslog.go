@@ -51,7 +51,7 @@ func (a *accessLog) flushLoop() {
 // log appends the line for one request:
 //
 //	127.0.0.1 - - [21/Nov/2026:09:25:17 +0000] "GET /hello HTTP/1.1" 200 13 0.000213
-func (a *accessLog) log(r *http.Request, resp *response, start time.Time) {
+func (a *accessLog) log(r *Request, resp *response, start time.Time) {
 	took := time.Since(start)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -71,7 +71,7 @@ func (a *accessLog) log(r *http.Request, resp *response, start time.Time) {
 	b = append(b, "] \""...)
 	b = appendPrintable(b, r.Method)
 	b = append(b, ' ')
-	b = appendPrintable(b, r.RequestURI)
+	b = appendPrintable(b, r.Target)
 	b = append(b, ' ')
 	b = append(b, r.Proto...)
 	b = append(b, "\" "...)

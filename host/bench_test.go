@@ -1,12 +1,15 @@
 package host
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/lsgi/lsgi/environ"
 )
 
 // The benchmarks run the whole request path in process: routing, environ,
@@ -17,7 +20,7 @@ import (
 func benchHandler(b *testing.B) *Handler {
 	b.Helper()
 	// The same apps the load script (tests/load/run.sh) measures over HTTP.
-	h, err := New(Config{Dir: "../tests/load/plugins", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(Config{Plugins: []PluginSource{Folder{Path: "../tests/load/plugins"}}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,4 +91,36 @@ func BenchmarkHelloParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchFields is a header as an engine other than net/http hands it over.
+type benchFields [][2]string
+
+func (f benchFields) VisitFields(v environ.FieldVisitor) {
+	for _, kv := range f {
+		v.Field(kv[0], kv[1])
+	}
+}
+
+// discardWriter is a ResponseWriter that counts the body.
+type discardWriter struct{ n int }
+
+func (w *discardWriter) AddHeader(name, value string)                {}
+func (w *discardWriter) WriteHeader(status int, reason string) error { return nil }
+func (w *discardWriter) Write(chunk string, flush bool) error        { w.n += len(chunk); return nil }
+
+// BenchmarkServeRequest is hello through the lower seam, with no net/http
+// on the path: what the cycle itself costs an HTTP engine.
+func BenchmarkServeRequest(b *testing.B) {
+	h := benchHandler(b)
+	req := &Request{Request: environ.Request{Method: "GET", Target: "/hello", Path: "/hello", Proto: "HTTP/1.1",
+		Host: "example.com", RemoteAddr: "192.0.2.1:1234", Header: benchFields{{"User-Agent", "bench"}, {"Accept", "*/*"}}}}
+	w := &discardWriter{}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.n = 0
+		if err := h.ServeRequest(context.Background(), w, req); err != nil || w.n != 13 {
+			b.Fatalf("ServeRequest = %v with %d bytes", err, w.n)
+		}
+	}
 }

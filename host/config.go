@@ -2,13 +2,10 @@ package host
 
 import (
 	"io"
-	"io/fs"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"time"
 
-	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
 	"github.com/lsgi/lsgi/luabridge/lualib"
 )
@@ -19,22 +16,13 @@ const Version = "0.1.0"
 // ServerSoftware is the SERVER_SOFTWARE value apps see.
 const ServerSoftware = "lsgi/" + Version
 
-// Config configures a [Handler]. The zero value of every field works.
+// Config configures a [Handler]. The zero value of every field works: a
+// zero Config serves the plugins folder "plugins", unwatched.
 type Config struct {
-	// Dir is the plugins folder. It is ignored when FS is set; the default
-	// is "plugins".
-	Dir string
-
-	// FS, if set, is where plugins are read from instead of Dir (an
-	// embed.FS, say). Files are then named by their path inside FS.
-	FS fs.FS
-
-	// Apps are mounted besides (or, with NoPlugins, instead of) the
-	// plugins folder.
-	Apps []App
-
-	// NoPlugins serves Apps only, with no plugins folder.
-	NoPlugins bool
+	// Plugins are where the apps come from: plugins folders ([Folder],
+	// [FolderFS]) and single apps ([App]), in any number. Nil means
+	// Folder{Path: "plugins"}.
+	Plugins []PluginSource
 
 	// Root is the URL path prefix under which the handler is mounted, as
 	// in net/http/cgi's Handler.Root: a request outside it gets 404, and
@@ -47,11 +35,6 @@ type Config struct {
 	// that pushes the module's value (gopher-lua's PreloadModule
 	// convention). They are opened in every Lua state.
 	Modules map[string]luabridge.Loader
-
-	// Environ, if set, adds variables to each request's environ, after
-	// the standard ones (the authenticated user as REMOTE_USER, say).
-	// Extensions should carry a dotted prefix ("myapp.user").
-	Environ func(r *http.Request) []environ.Var
 
 	// ForwardedAllowIPs lists the peers (addresses or CIDR prefixes) whose
 	// X-Forwarded-For, -Proto and -Host headers set REMOTE_ADDR,
@@ -85,7 +68,7 @@ type Config struct {
 	// build or walk (strings, JSON and template data) and the apps' Lua
 	// source (size, nesting); zero fields take their defaults
 	// (docs/SECURITY.md, "Limits").
-	Limits luabridge.Limits
+	Limits Limits
 
 	// StateMaxRequests, if positive, replaces a Lua state once it has
 	// served this many requests (gunicorn's max_requests), so that what
@@ -101,21 +84,10 @@ type Config struct {
 	// output. The default is slog.Default().
 	Logger *slog.Logger
 
-	// Watch reloads a plugin as soon as its files change on disk, mounts
-	// new plugins and unmounts removed ones. It applies to Dir only, not
-	// to FS. A new version is swapped in only once it has loaded; until
-	// then, and when it fails, the previous version keeps serving.
-	Watch bool
-
-	// PollInterval, if positive, makes Watch poll modification times at
-	// this interval instead of using OS file events (for filesystems
-	// without them, such as NFS). Watch falls back to polling by itself
-	// when OS events cannot be had.
-	PollInterval time.Duration
-
 	// Dev shows loopback clients an error page with the message and the
 	// source around it when an app fails to load, instead of serving its
-	// previous version, and implies Validate.
+	// previous version; the toolkit's error middleware shows tracebacks
+	// the same way.
 	Dev bool
 
 	// Validate wraps every app in lsgi.validator, which checks both sides
@@ -135,8 +107,8 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Dir == "" {
-		c.Dir = "plugins"
+	if c.Plugins == nil {
+		c.Plugins = []PluginSource{Folder{Path: "plugins"}}
 	}
 	if c.States <= 0 {
 		c.States = max(4, 2*runtime.GOMAXPROCS(0))
@@ -158,3 +130,11 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// Limits bound what one call of a builtin or toolkit function may build or
+// walk: the longest string, the nodes and depth of converted data, the
+// steps of one pattern match; and the apps' Lua source: its size and
+// nesting (docs/SECURITY.md, "Limits"). It is
+// [luabridge.Limits], named here so that embedders and the lsgi command
+// set limits without importing the bridge.
+type Limits = luabridge.Limits

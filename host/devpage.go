@@ -1,16 +1,11 @@
 package host
 
 import (
-	"bytes"
 	"html/template"
-	"io/fs"
-	"net"
 	"net/http"
-	"net/netip"
-	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
 )
 
@@ -18,40 +13,22 @@ import (
 // to load, under Config.Dev: loopback clients see the error and the source
 // around it; anyone else gets the plain 500, since source and paths are
 // not for strangers.
-func (h *Handler) devErrorPage(resp *response, r *http.Request, pl *plugin, loadErr error) {
-	if !isLoopback(r.RemoteAddr) {
-		resp.plain(http.StatusInternalServerError, "500 Internal Server Error: the app \""+pl.name+"\" failed to load; see the server log\n")
+func (h *Handler) devErrorPage(resp *response, r *Request, pl *plugin, loadErr error) {
+	if !environ.IsLoopback(r.RemoteAddr) {
+		resp.notLoaded(pl.name)
 		return
 	}
 	page := devPage{App: pl.name, Message: loadErr.Error()}
 	if file, line, ok := luabridge.ErrorPosition(loadErr); ok {
 		page.File, page.Line = file, line
-		page.Source = h.sourceAround(file, line, 6)
+		page.Source = sourceAround(pl.files.source(file), line, 6)
 	}
-	var buf bytes.Buffer
+	var buf strings.Builder
 	if err := devTemplate.Execute(&buf, page); err != nil {
 		resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
 		return
 	}
-	hdr := resp.w.Header()
-	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
-	resp.status = http.StatusInternalServerError
-	resp.w.WriteHeader(http.StatusInternalServerError)
-	if !resp.isHead {
-		n, _ := resp.w.Write(buf.Bytes())
-		resp.written = int64(n)
-	}
-}
-
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	resp.hostPage(http.StatusInternalServerError, "text/html; charset=utf-8", buf.String(), "Cache-Control", "no-store")
 }
 
 type devPage struct {
@@ -66,23 +43,9 @@ type sourceLine struct {
 	Hot  bool
 }
 
-// sourceAround reads the lines of a plugin file around line. file is the
-// name errors use (the path on disk); only files inside the plugins folder
-// are read.
-func (h *Handler) sourceAround(file string, line, context int) []sourceLine {
-	name := filepath.ToSlash(file)
-	if root := h.reg.root; root != "" {
-		rel, err := filepath.Rel(root, file)
-		if err != nil {
-			return nil
-		}
-		name = filepath.ToSlash(rel)
-	}
-	if !fs.ValidPath(name) {
-		return nil
-	}
-	data, err := fs.ReadFile(h.reg.fsys, name)
-	if err != nil {
+// sourceAround returns the lines of a source file around line.
+func sourceAround(data []byte, line, context int) []sourceLine {
+	if data == nil {
 		return nil
 	}
 	lines := strings.Split(string(data), "\n")

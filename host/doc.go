@@ -1,19 +1,53 @@
 // Package host serves LSGI applications: Lua web apps dropped into a
 // plugins folder, each mounted at its own path prefix.
 //
-// The product is one [http.Handler], [Handler], built by [New]. Every
-// transport is an adapter around it, in the manner of Go's net/http/cgi and
-// net/http/fcgi: an [http.Server] for HTTP (see [NewHTTPServer]), and the
-// CGI and FastCGI front ends built on the same handler.
+// The product is one request cycle, [Handler], built by [New], reachable
+// through two seams:
+//
+//   - [Handler.ServeHTTP]: the Handler is an [http.Handler], for every
+//     net/http front end. Package transport serves any http.Handler over
+//     HTTP, CGI and FastCGI, in the manner of net/http/cgi and
+//     net/http/fcgi, so a ServeMux that mixes Go handlers and LSGI apps
+//     goes out over any of them.
+//   - [Handler.ServeRequest]: the lower seam, with no net/http type on
+//     its path, for an HTTP engine that is not net/http. A [Request] (the
+//     request described field by field, a body reader) goes in; status,
+//     header fields and body chunks come out through a [ResponseWriter].
+//
+// What a front end knows that the request does not say (server name and
+// port, REMOTE_USER, run-once) is an [environ.Gateway]: [Request.Gateway]
+// on the lower seam, attached with environ.WithGateway for ServeHTTP.
 //
 // # Plugins
 //
-// In the plugins folder, NAME.lua is mounted at /NAME, NAME/init.lua at
-// /NAME (with NAME/ as its module folder) and index.lua at /. The longest
-// mount prefix on a segment boundary wins: /hello/x/y goes to /hello with
-// SCRIPT_NAME "/hello" and PATH_INFO "/x/y". Hidden files and editor
-// leftovers (.*, *~, *.swp, 4913) are ignored. A plugin that fails to load is
-// logged with its file and line, and its mount answers 500 until it is fixed.
+// [Config.Plugins] lists where the apps come from, each a [PluginSource]:
+// a [Folder] on disk (optionally watched), a [FolderFS] inside an fs.FS, or
+// a single [App]. In a plugins folder, NAME.lua is mounted at /NAME,
+// NAME/init.lua at /NAME (with NAME/ as its module folder) and index.lua
+// at /. The longest mount prefix on a segment boundary wins: /hello/x/y
+// goes to /hello with SCRIPT_NAME "/hello" and PATH_INFO "/x/y". Hidden
+// files and editor leftovers (.*, *~, *.swp, 4913) are ignored. A plugin
+// that fails to load is logged with its file and line, and its mount
+// answers 500 until it is fixed.
+//
+// # Loading and reloading
+//
+// Every change comes through one door, whatever its trigger: the first
+// load in New, a [Folder]'s watcher, [Handler.Reload] (lsgi serve calls it
+// on SIGHUP). Behind it, in Caddy's order:
+//
+//  1. Scan the sources for what they hold now; unmount what went away.
+//  2. Build each new version outside any lock, a few at a time: compile
+//     it, open its first Lua state, run its main chunk. A slow main chunk
+//     delays only its own plugin.
+//  3. Swap a version that loaded in with one atomic store; a version that
+//     failed never replaces one that works.
+//  4. Retire the replaced version: requests that hold one of its states
+//     finish on it, and its states close as they come back.
+//
+// A save that changes nothing loads nothing; going back to the files that
+// serve (an undo after a broken save) clears the failure and logs
+// "app restored".
 //
 // # Requests
 //
@@ -23,11 +57,12 @@
 // past it, the app is interrupted and the client gets 504, or an aborted
 // connection if part of the response was already sent. An app error before
 // the headers went out gives a generic 500 and a log entry with the Lua
-// traceback; after that, the connection is aborted so that the client never
-// mistakes a truncated body for a complete one.
+// traceback; after that, the response is aborted ([ErrAborted]) so that the
+// client never mistakes a truncated body for a complete one.
 //
 // # Thread safety
 //
-// A Handler is safe for concurrent use. [Handler.Close] releases its Lua
-// states and background goroutines; call it once the server has stopped.
+// A Handler is safe for concurrent use. [Handler.Shutdown] (or
+// [Handler.Close]) releases its Lua states and background goroutines; call
+// it once the server has stopped.
 package host

@@ -15,12 +15,11 @@ const splitApp = `return function(e, sr) sr("200 OK", {}) return {e.SCRIPT_NAME 
 
 func TestEmbedding(t *testing.T) {
 	h, _ := newTestHandler(t, Config{
-		NoPlugins: true,
-		Root:      "/lua",
-		Apps: []App{
-			{Mount: "/", Source: splitApp, Name: "root"},
-			{Mount: "/api/v1", Source: splitApp, Name: "api"},
-			{Mount: "/greet", Name: "greet", Source: `local g = require "greeter"
+		Root: "/lua",
+		Plugins: []PluginSource{
+			App{Mount: "/", Source: splitApp, Name: "root"},
+			App{Mount: "/api/v1", Source: splitApp, Name: "api"},
+			App{Mount: "/greet", Name: "greet", Source: `local g = require "greeter"
 				return function(e, sr) sr("200 OK", {}) return {g.hello(e.PATH_INFO)} end`},
 		},
 		Modules: map[string]luabridge.Loader{"greeter": func(L *lua.LState) int {
@@ -32,12 +31,13 @@ func TestEmbedding(t *testing.T) {
 			}))
 			return 1
 		}},
-		Environ: func(r *http.Request) []environ.Var {
-			return []environ.Var{{Name: "myapp.user", Value: r.Header.Get("X-User")}}
-		},
+	})
+	// A middleware adds an environ entry, as authentication would.
+	withUser := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, environ.WithVars(r, environ.Var{Name: "myapp.user", Value: r.Header.Get("X-User")}))
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/lua/", h)
+	mux.Handle("/lua/", withUser)
 	mux.HandleFunc("/go", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("go handler")) })
 
 	tests := []struct{ target, want string }{
@@ -64,8 +64,8 @@ func TestEmbedding(t *testing.T) {
 
 func TestTwoHostsDoNotInterfere(t *testing.T) {
 	counter := `n = (n or 0) + 1 return function(e, sr) n = n + 1 sr("200 OK", {}) return {NAME .. n} end`
-	a, _ := newTestHandler(t, Config{NoPlugins: true, States: 1, Apps: []App{{Mount: "/", Source: "NAME = 'a' " + counter}}})
-	b, _ := newTestHandler(t, Config{NoPlugins: true, States: 1, Apps: []App{{Mount: "/", Source: "NAME = 'b' " + counter}}})
+	a, _ := newTestHandler(t, Config{States: 1, Plugins: []PluginSource{App{Mount: "/", Source: "NAME = 'a' " + counter}}})
+	b, _ := newTestHandler(t, Config{States: 1, Plugins: []PluginSource{App{Mount: "/", Source: "NAME = 'b' " + counter}}})
 	for i := 0; i < 3; i++ {
 		get(a, "GET", "/")
 	}
@@ -79,11 +79,11 @@ func TestTwoHostsDoNotInterfere(t *testing.T) {
 }
 
 func TestAppFromFile(t *testing.T) {
-	h, _ := newTestHandler(t, Config{NoPlugins: true, Apps: []App{{Mount: "/blog", File: "testdata/plugins/blog/init.lua"}}})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{App{Mount: "/blog", File: "testdata/plugins/blog/init.lua"}}})
 	if rec := get(h, "GET", "/blog/x"); rec.Body.String() != "post/x" {
 		t.Errorf("app from a file with a module: %d %q", rec.Code, rec.Body.String())
 	}
-	if _, err := New(Config{NoPlugins: true, Apps: []App{{Mount: "x", Source: splitApp}}}); err == nil || !strings.Contains(err.Error(), "must start with /") {
+	if _, err := New(Config{Plugins: []PluginSource{App{Mount: "x", Source: splitApp}}}); err == nil || !strings.Contains(err.Error(), "must start with /") {
 		t.Errorf("a mount without a slash: %v", err)
 	}
 }

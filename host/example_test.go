@@ -19,15 +19,11 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // A single app from Lua source, called in process.
 func Example() {
-	h, err := host.New(host.Config{
-		NoPlugins: true,
-		Apps: []host.App{{Mount: "/", Source: `
+	h, err := host.NewApp(host.App{Source: `
 			return function(environ, start_response)
 				start_response("200 OK", {{"Content-Type", "text/plain"}})
 				return {"Hello from ", environ.PATH_INFO}
-			end`}},
-		Logger: quiet,
-	})
+			end`}, host.Config{Logger: quiet})
 	if err != nil {
 		panic(err)
 	}
@@ -44,9 +40,8 @@ func Example() {
 // build their own URLs.
 func Example_mux() {
 	h, err := host.New(host.Config{
-		NoPlugins: true,
-		Root:      "/lua",
-		Apps: []host.App{{Mount: "/app", Source: `
+		Root: "/lua",
+		Plugins: []host.PluginSource{host.App{Mount: "/app", Source: `
 			return function(environ, start_response)
 				start_response("200 OK", {})
 				return {environ.SCRIPT_NAME, " ", environ.PATH_INFO}
@@ -73,8 +68,8 @@ func Example_mux() {
 }
 
 // Plugins shipped inside the binary (an embed.FS works the same way as this
-// in-memory one), a Go function exposed to Lua as a module, and a value
-// added to every environ.
+// in-memory one), a Go function exposed to Lua as a module, and a value a
+// middleware adds to the environ.
 func ExampleConfig() {
 	plugins := fstest.MapFS{"hello.lua": {Data: []byte(`
 		local greeter = require "greeter"
@@ -83,7 +78,7 @@ func ExampleConfig() {
 			return {greeter.greet(environ["example.user"])}
 		end`)}}
 	h, err := host.New(host.Config{
-		FS: plugins,
+		Plugins: []host.PluginSource{host.FolderFS{FS: plugins}},
 		Modules: map[string]luabridge.Loader{"greeter": func(L *lua.LState) int {
 			L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 				"greet": func(L *lua.LState) int {
@@ -93,20 +88,20 @@ func ExampleConfig() {
 			}))
 			return 1
 		}},
-		Environ: func(r *http.Request) []environ.Var {
-			return []environ.Var{{Name: "example.user", Value: r.Header.Get("X-User")}}
-		},
 		Logger: quiet,
 	})
 	if err != nil {
 		panic(err)
 	}
 	defer h.Close()
+	withUser := func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, environ.WithVars(r, environ.Var{Name: "example.user", Value: r.Header.Get("X-User")}))
+	}
 
 	req := httptest.NewRequest("GET", "/hello", nil)
 	req.Header.Set("X-User", "ann")
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	withUser(rec, req)
 	fmt.Println(rec.Body.String())
 	// Output: Hello, ANN
 }

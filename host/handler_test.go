@@ -32,8 +32,8 @@ func (s *syncBuffer) String() string {
 func newTestHandler(t *testing.T, cfg Config) (*Handler, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	if cfg.Dir == "" {
-		cfg.Dir = "testdata/plugins"
+	if cfg.Plugins == nil {
+		cfg.Plugins = []PluginSource{Folder{Path: "testdata/plugins"}}
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := New(cfg)
@@ -99,7 +99,7 @@ func TestMounts(t *testing.T) {
 }
 
 func TestNoMount(t *testing.T) {
-	h, _ := newTestHandler(t, Config{Dir: "../tests/load/plugins"})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: "../tests/load/plugins"}}})
 	if rec := get(h, "GET", "/missing"); rec.Code != http.StatusNotFound {
 		t.Errorf("status = %d, want 404", rec.Code)
 	}
@@ -137,7 +137,7 @@ func TestTimeoutAnswers504(t *testing.T) {
 }
 
 func TestFraming(t *testing.T) {
-	h, _ := newTestHandler(t, Config{Dir: "../tests/load/plugins"})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: "../tests/load/plugins"}}})
 	rec := get(h, "HEAD", "/hello")
 	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") != "13" {
 		t.Errorf("HEAD = %d, %d body bytes, CL %q; want 200, none, 13", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
@@ -150,7 +150,7 @@ func TestFraming(t *testing.T) {
 
 func TestAccessLog(t *testing.T) {
 	var out syncBuffer
-	h, _ := newTestHandler(t, Config{Dir: "../tests/load/plugins", AccessLog: &out})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: "../tests/load/plugins"}}, AccessLog: &out})
 	get(h, "GET", "/hello?x=\"1\"")
 	h.Close()
 	line := out.String()

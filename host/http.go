@@ -1,23 +1,148 @@
+// This file is the net/http side of the host: ServeHTTP adapts an
+// *http.Request and an http.ResponseWriter to the request cycle, for
+// http.Server, net/http/cgi, net/http/fcgi and httptest alike.
+
 package host
 
 import (
-	"log/slog"
+	"errors"
+	"io"
 	"net/http"
+	"net/textproto"
+	"sync"
 	"time"
+
+	"github.com/lsgi/lsgi/environ"
 )
 
-// NewHTTPServer returns an [http.Server] for h with every timeout finite,
-// so that slow or idle clients cannot hold connections forever: 10s to read
-// a request's headers, 75s of keep-alive idleness, and 64 KiB of headers.
-// Request bodies and responses are bounded by the handler's own deadline.
-// Server errors go to logger at the warning level.
-func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       75 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+// ReasonSetter is an [http.ResponseWriter] that can send a reason phrase of
+// the handler's choosing (a CGI response can; net/http's HTTP/1 writer
+// always sends the standard one). ServeHTTP gives it the app's phrase just
+// before WriteHeader.
+type ReasonSetter interface {
+	SetReason(reason string)
+}
+
+// ServeHTTP implements [http.Handler]: the request cycle of
+// [Handler.ServeRequest] for every net/http front end. What a front end
+// knows that the request does not say (a CGI host's SERVER_NAME, a FastCGI
+// REMOTE_USER, run-once) comes from the [environ.Gateway] attached to r
+// with [environ.WithGateway], as package transport attaches it.
+//
+// A response that must not look complete ([ErrAborted]) ends in
+// panic(http.ErrAbortHandler), which http.Server answers by cutting the
+// connection; in process, transport.Catch turns it back into ErrAborted.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := httpPool.Get().(*httpExchange)
+	x.w = httpWriter{w: w, header: w.Header()}
+	x.req = Request{Request: environ.RequestFromHTTP(r), ContentLength: r.ContentLength, Gateway: environ.GatewayOf(r)}
+	if r.Body != nil && r.Body != http.NoBody {
+		x.req.Body = r.Body
 	}
+	err := h.ServeRequest(r.Context(), &x.w, &x.req)
+	x.w.disarm()
+	*x = httpExchange{}
+	httpPool.Put(x)
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// httpExchange is what ServeHTTP hands the request cycle, pooled.
+type httpExchange struct {
+	w   httpWriter
+	req Request
+}
+
+var httpPool = sync.Pool{New: func() any { return new(httpExchange) }}
+
+// httpWriter is an http.ResponseWriter as a [ResponseWriter].
+type httpWriter struct {
+	w      http.ResponseWriter
+	header http.Header
+	rc     *http.ResponseController // made on first use
+
+	written  int64
+	deadline time.Time // the request's, once the app runs
+	armed    bool      // the write deadline is set
+}
+
+func (a *httpWriter) AddHeader(name, value string) {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	a.header[key] = append(a.header[key], value)
+}
+
+func (a *httpWriter) WriteHeader(status int, reason string) error {
+	if _, ok := a.header["Content-Type"]; !ok {
+		a.header["Content-Type"] = nil // send none rather than a sniffed one
+	}
+	if rs, ok := a.w.(ReasonSetter); ok {
+		rs.SetReason(reason)
+	}
+	a.w.WriteHeader(status)
+	return nil
+}
+
+func (a *httpWriter) Write(chunk string, flush bool) error {
+	if chunk != "" {
+		if a.written+int64(len(chunk)) > smallResponse {
+			a.armWrite()
+		}
+		n, err := io.WriteString(a.w, chunk)
+		a.written += int64(n)
+		if err != nil {
+			return err
+		}
+	}
+	if !flush {
+		return nil
+	}
+	a.armWrite()
+	if err := a.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+// smallResponse is how much net/http buffers before it writes to the
+// connection (bufferBeforeChunkingSize): a response under it cannot block
+// while the app runs.
+const smallResponse = 2048
+
+// armDeadline implements deadliner: a body is read under the request's
+// deadline from now on, and writes once they can block.
+func (a *httpWriter) armDeadline(deadline time.Time, readsBody bool) {
+	a.deadline = deadline
+	if readsBody {
+		// A client that trickles its body must not pin a state forever.
+		_ = a.controller().SetReadDeadline(deadline)
+	}
+}
+
+// armWrite bounds the writes of this request by its deadline, so that a
+// client that stops reading cannot pin a Lua state. It is armed only once a
+// write can reach the socket while the app runs: small responses go out
+// after the state is back in its pool and need no deadline (nor its two
+// system calls).
+func (a *httpWriter) armWrite() {
+	if a.armed || a.deadline.IsZero() {
+		return
+	}
+	a.armed = true
+	_ = a.controller().SetWriteDeadline(a.deadline)
+}
+
+// disarm lifts the write deadline, which would otherwise outlive the
+// request on a kept-alive connection.
+func (a *httpWriter) disarm() {
+	if a.armed {
+		_ = a.rc.SetWriteDeadline(time.Time{})
+	}
+}
+
+func (a *httpWriter) controller() *http.ResponseController {
+	if a.rc == nil {
+		a.rc = http.NewResponseController(a.w)
+	}
+	return a.rc
 }

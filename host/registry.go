@@ -2,12 +2,11 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"path/filepath"
+	"log/slog"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,22 +14,22 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/luabridge"
-	"github.com/lsgi/lsgi/luabridge/lualib"
-	lua "github.com/yuin/gopher-lua"
+	"github.com/lsgi/lsgi/luabridge/wire"
 )
 
-// plugin is one mounted app: a file in the plugins folder and the version
-// of it that currently serves.
+// plugin is one mounted app and the version of it that currently serves.
 type plugin struct {
 	name   string // "hello"; "index" for the root app
 	prefix string // mount prefix: "/hello", or "" for the root
-	file   string // main chunk, relative to the plugins folder
-	dir    string // module folder, relative to the plugins folder ("." for single files)
-	static *App   // set for an app mounted from Config.Apps rather than found in the folder
+	src    int    // index of its source in Config.Plugins
+	files  pluginFiles
 
-	current atomic.Pointer[version]     // what serves requests
+	current atomic.Pointer[version]     // what serves requests; nil until the first load
 	failed  atomic.Pointer[loadFailure] // the newest load, if it failed while an older version serves
-	loads   int                         // versions tried so far; guarded by registry.mu
+
+	loading sync.Mutex // held through one load, so that loads of a plugin never overlap
+	loads   int        // versions tried so far; guarded by loading
+	removed bool       // unmounted; guarded by registry.mu
 }
 
 // version is one loaded generation of a plugin. Exactly one of pool and err
@@ -48,44 +47,71 @@ type loadFailure struct {
 	digest [32]byte
 }
 
-// mountTable maps mount prefixes to plugins. It is never changed in place:
-// a change builds a new table and swaps it in, so lookups take no lock.
+// mountTable maps mount prefixes to the plugins that serve. It is never
+// changed in place: a change builds a new table and swaps it in, so lookups
+// take no lock.
 type mountTable map[string]*plugin
 
-// registry discovers plugins in a folder, keeps the mount table, and loads,
-// reloads and retires plugin versions.
+// registry keeps the mount table and loads, reloads and retires plugin
+// versions, for every trigger through one door, [registry.update].
 //
-// # Swapping a version
+// # Updating
 //
-// Following Caddy's order: the new version is compiled and one Lua state of
-// it is opened (its main chunk run) first; only then is it swapped in, with
-// one atomic store. Requests that already hold a state of the old version
-// finish on it; the old pool is closed, which closes idle states now and
-// busy ones as they come back. A version that fails to load is never swapped
-// in.
+// In Caddy's order: the sources are scanned for what they hold now; under
+// the lock, briefly, plugins that went away are unmounted and new ones
+// noted; then every plugin to (re)load builds its new version outside the
+// lock, a bounded number at a time (loadSlots), so that a slow main chunk
+// delays only its own plugin. A version is built (compiled, its first Lua
+// state opened, its main chunk run) and so validated before it is swapped
+// in with one atomic store; a version that fails to load is never swapped
+// in over one that works. The replaced version is retired: requests that
+// hold one of its states finish on it, idle states close now and busy ones
+// as they come back.
 type registry struct {
-	fsys  fs.FS  // the plugins folder; nil when only Config.Apps are served
-	root  string // Dir as given, for naming files in messages; "" for an fs.FS
-	cfg   *Config
-	setup func(L *lua.LState) error // opens Config.Modules in each new state
+	cfg     *Config
+	sources []PluginSource
+	wire    wire.Options
+	log     *slog.Logger
 
 	mounts atomic.Pointer[mountTable]
 
-	mu      sync.Mutex // serialises loads, reloads and table swaps
-	retired []*luabridge.Pool
+	life context.Context // cancelled by close: loads in progress stop
+	stop context.CancelFunc
+
+	slots chan struct{} // one token per load that may run at once
+	loads sync.WaitGroup
+
+	mu      sync.Mutex         // guards what follows; never held through a load
+	plugins map[string]*plugin // by prefix, mounted or still loading their first version
+	retired []*luabridge.Pool  // replaced versions with states still in use
 	closed  bool
 }
 
-func newRegistry(fsys fs.FS, root string, cfg *Config) *registry {
-	r := &registry{fsys: fsys, root: root, cfg: cfg}
+// loadSlots bounds the plugins that load at once: loading is CPU work
+// (compiling, running main chunks).
+func loadSlots() int { return max(2, runtime.GOMAXPROCS(0)) }
+
+func newRegistry(cfg *Config, sources []PluginSource) *registry {
+	r := &registry{
+		cfg:     cfg,
+		sources: sources,
+		log:     cfg.Logger,
+		slots:   make(chan struct{}, loadSlots()),
+		plugins: map[string]*plugin{},
+		wire: wire.Options{Trust: cfg.Trust, Dev: cfg.Dev, Validate: cfg.Validate, Logger: cfg.Logger,
+			Modules: cfg.Modules, Services: cfg.Services, Limits: cfg.Limits,
+			StateMaxRequests: cfg.StateMaxRequests, StateMaxRequestsJitter: cfg.StateMaxRequestsJitter},
+	}
+	r.life, r.stop = context.WithCancel(context.Background())
 	empty := mountTable{}
 	r.mounts.Store(&empty)
 	return r
 }
 
 // lookup finds the plugin mounted at the longest prefix of the escaped path
-// on a segment boundary. Matching the escaped form means /app%2Fx is not
-// under /app.
+// on a segment boundary. It tries the path and then each prefix that ends
+// before a '/', which are exactly the mounts [environ.CutMount] accepts
+// (/app%2Fx is not under /app), longest first.
 func (r *registry) lookup(escapedPath string) (*plugin, string) {
 	table := *r.mounts.Load()
 	p := escapedPath
@@ -101,8 +127,8 @@ func (r *registry) lookup(escapedPath string) (*plugin, string) {
 	}
 }
 
-// plugins returns the mounted plugins sorted by prefix.
-func (r *registry) plugins() []*plugin {
+// mounted returns the mounted plugins sorted by prefix.
+func (r *registry) mounted() []*plugin {
 	table := *r.mounts.Load()
 	out := make([]*plugin, 0, len(table))
 	for _, pl := range table {
@@ -112,388 +138,267 @@ func (r *registry) plugins() []*plugin {
 	return out
 }
 
-// ignored reports whether a folder entry is a hidden file or an editor
-// leftover rather than a plugin: dot files, backups (*~), vim swap files and
-// the "4913" file vim writes to test a folder (werkzeug's reloader skips the
-// same).
-func ignored(name string) bool {
-	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
-		strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".swx") ||
-		strings.HasSuffix(name, ".swo") || name == "4913"
+// scope says what an update brings in line with the sources.
+type scope struct {
+	src   int      // the source to scan; -1 for every one
+	names []string // with src, only these plugins of it; nil for all
+	force bool     // load again even plugins whose files did not change
+	start bool     // the first load: two apps on one mount is an error
 }
 
-// validName reports whether a plugin name can be a URL path segment as is.
-func validName(name string) bool {
-	if name == "" {
-		return false
+// update is the one door of every change: the first load, a watcher's
+// events, SIGHUP and [Handler.Reload] all come through it. It returns once
+// every load it started has ended, or with ctx's error when ctx ends first
+// (the loads then go on, bounded by the handler's life). An error reading a
+// source is returned; a plugin that fails to load is not an error here.
+func (r *registry) update(ctx context.Context, sc scope) error {
+	found, err := r.scan(sc)
+	if err != nil {
+		return err
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
+	todo, err := r.plan(sc, found)
+	if err != nil || len(todo) == 0 {
+		return err
 	}
-	return true
-}
-
-// find says which plugin, if any, the folder now holds under name:
-// NAME/init.lua wins over NAME.lua.
-func (r *registry) find(name string) *plugin {
-	if r.fsys == nil || ignored(name) || !validName(name) {
-		return nil
+	// A few workers per update, not a goroutine per plugin: a folder may
+	// hold thousands. The slots bound the loads of all updates together.
+	queue := make(chan *plugin, len(todo))
+	for _, pl := range todo {
+		queue <- pl
 	}
-	pl := &plugin{name: name, prefix: "/" + name}
-	if name == "index" {
-		pl.prefix = ""
+	close(queue)
+	var wg sync.WaitGroup
+	for range min(len(todo), cap(r.slots)) {
+		wg.Add(1)
+		r.loads.Add(1)
+		go func() {
+			defer r.loads.Done()
+			defer wg.Done()
+			for pl := range queue {
+				r.reload(pl, sc.force)
+			}
+		}()
 	}
-	if st, err := fs.Stat(r.fsys, path.Join(name, "init.lua")); err == nil && !st.IsDir() {
-		pl.file, pl.dir = path.Join(name, "init.lua"), name
-		return pl
-	}
-	if st, err := fs.Stat(r.fsys, name+".lua"); err == nil && !st.IsDir() {
-		pl.file, pl.dir = name+".lua", "."
-		return pl
+	if err := waitGroup(ctx, &wg); err != nil {
+		return fmt.Errorf("host: reload: %w", err)
 	}
 	return nil
 }
 
-// names lists the plugin names the folder holds now.
-func (r *registry) names() ([]string, error) {
-	if r.fsys == nil {
-		return nil, nil
-	}
-	entries, err := fs.ReadDir(r.fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("host: read plugins folder %s: %w", r.display("."), err)
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, e := range entries {
-		name := strings.TrimSuffix(e.Name(), ".lua")
-		if ignored(e.Name()) || seen[name] {
+// scanned is what one source holds now.
+type scanned struct {
+	src   int
+	specs []*spec // nil entries: a name that holds no plugin (any more)
+	names []string
+}
+
+// scan asks the sources in scope what they hold, without the lock.
+func (r *registry) scan(sc scope) ([]scanned, error) {
+	var out []scanned
+	for i, src := range r.sources {
+		if sc.src >= 0 && sc.src != i {
 			continue
 		}
-		if !validName(name) {
-			if strings.HasSuffix(e.Name(), ".lua") || isDir(r.fsys, e) {
-				r.cfg.Logger.Warn("plugin skipped: its name is not a plain URL segment (letters, digits, '-', '_', '.')", "file", r.display(e.Name()))
-			}
-			continue
+		specs, err := src.scan(sc.names, r.log)
+		if err != nil {
+			return nil, err
 		}
-		seen[name] = true
-		out = append(out, name)
+		out = append(out, scanned{src: i, specs: specs, names: sc.names})
 	}
-	sort.Strings(out)
 	return out, nil
 }
 
-// isDir follows symlinks: a plugin folder may be a link.
-func isDir(fsys fs.FS, e fs.DirEntry) bool {
-	if e.IsDir() {
+// plan unmounts what the scan no longer finds and returns the plugins to
+// load, new ones included, under the lock but without loading anything.
+func (r *registry) plan(sc scope, found []scanned) ([]*plugin, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, nil
+	}
+	var todo []*plugin
+	for _, s := range found {
+		gone := map[string]*plugin{} // this source's plugins the scan did not find, by name
+		for _, pl := range r.plugins {
+			if pl.src == s.src && (s.names == nil || slices.Contains(s.names, pl.name)) {
+				gone[pl.name] = pl
+			}
+		}
+		for _, sp := range s.specs {
+			if sp == nil {
+				continue
+			}
+			pl, err := r.unsyncedPlugin(s.src, sp, sc.start)
+			if err != nil {
+				return nil, err
+			}
+			if pl != nil {
+				delete(gone, pl.name)
+				todo = append(todo, pl)
+			}
+		}
+		for _, pl := range gone {
+			r.unsyncedUnmount(pl)
+		}
+	}
+	return todo, nil
+}
+
+// unsyncedPlugin returns the plugin a scan found: the one already known
+// when it reads the same files, else a new one. A mount another source's
+// plugin holds is an error at start and a logged refusal later. r.mu must
+// be held.
+func (r *registry) unsyncedPlugin(src int, sp *spec, start bool) (*plugin, error) {
+	old := r.plugins[sp.prefix]
+	switch {
+	case old != nil && old.src != src:
+		err := fmt.Errorf("host: two apps mounted at %q: %s and %s", mountName(sp.prefix), old.files.main(), sp.files.main())
+		if start {
+			return nil, err // a configuration mistake
+		}
+		r.log.Error("plugin skipped", "err", err)
+		return nil, nil
+	case old != nil && old.files.same(sp.files):
+		return old, nil
+	case old != nil:
+		// NAME.lua became NAME/init.lua or back: a different plugin.
+		r.unsyncedUnmount(old)
+	}
+	pl := &plugin{name: sp.name, prefix: sp.prefix, src: src, files: sp.files}
+	r.plugins[sp.prefix] = pl
+	return pl, nil
+}
+
+// reload loads a new version of pl, unless its files are unchanged and
+// force is false, and swaps it in. A version that fails to load replaces
+// only a version that failed too.
+func (r *registry) reload(pl *plugin, force bool) {
+	pl.loading.Lock()
+	defer pl.loading.Unlock()
+	digest, err := pl.files.digest()
+	if err == nil && !force && r.unchanged(pl, digest) {
+		return
+	}
+	start := time.Now()
+	var pool *luabridge.Pool
+	if err == nil {
+		pool, err = r.build(pl)
+	}
+	pl.loads++
+	took := time.Since(start).Round(time.Microsecond)
+
+	r.mu.Lock()
+	if r.closed || pl.removed {
+		r.mu.Unlock()
+		if pool != nil {
+			pool.Close()
+		}
+		return
+	}
+	prev := pl.current.Load()
+	if err != nil && prev != nil && prev.pool != nil {
+		// Keep serving the version that works.
+		pl.failed.Store(&loadFailure{err: err, digest: digest})
+		r.mu.Unlock()
+		r.log.Error("app reload failed; the previous version keeps serving", "app", pl.name,
+			"version", pl.loads, "serving", prev.n, "took", took, "err", err.Error())
+		return
+	}
+	r.unsyncedSwap(pl, &version{n: pl.loads, pool: pool, err: err, digest: digest})
+	r.mu.Unlock()
+	// Log only now, so that whoever waits for the line finds the app
+	// serving.
+	switch {
+	case err != nil:
+		r.log.Error("app failed to load", "app", pl.name, "mount", mountName(pl.prefix), "version", pl.loads, "err", err.Error())
+	case prev == nil:
+		r.log.Info("app mounted", "app", pl.name, "mount", mountName(pl.prefix), "file", pl.files.main(),
+			"version", pl.loads, "took", took)
+	default:
+		r.log.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took)
+	}
+}
+
+// unchanged reports whether digest is what pl already serves or what last
+// failed, so that there is nothing to load. Going back to the files that
+// serve (an undo after a broken save) clears the failure.
+func (r *registry) unchanged(pl *plugin, digest [32]byte) bool {
+	if cur := pl.current.Load(); cur != nil && cur.digest == digest {
+		if f := pl.failed.Swap(nil); f != nil {
+			r.log.Info("app restored", "app", pl.name, "version", cur.n)
+		}
 		return true
 	}
-	if e.Type()&fs.ModeSymlink != 0 {
-		st, err := fs.Stat(fsys, e.Name())
-		return err == nil && st.IsDir()
-	}
-	return false
+	f := pl.failed.Load()
+	return f != nil && f.digest == digest // the same broken content as last time
 }
 
-// display names a file of the plugins folder the way the user knows it.
-func (r *registry) display(name string) string {
-	if r.root == "" {
-		return name
+// build compiles pl's files and opens the first Lua state of the new
+// version, which runs its main chunk. It runs while a load slot is held and
+// stops when the registry closes.
+func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
+	select {
+	case r.slots <- struct{}{}:
+	case <-r.life.Done():
+		return nil, fmt.Errorf("host: load %s: %w", pl.name, r.life.Err())
 	}
-	return filepath.Join(r.root, filepath.FromSlash(name))
-}
-
-// digest hashes every file of a plugin: its main file, and for a folder
-// plugin every file below the folder, so that an edit to a module or a
-// template reloads it while a save that changes nothing does not.
-func (r *registry) digest(pl *plugin) ([32]byte, error) {
-	h := sha256.New()
-	add := func(name string) error {
-		data, err := fs.ReadFile(r.fsys, name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
-		h.Write(data)
-		return nil
+	defer func() { <-r.slots }()
+	src, modules, assets, err := pl.files.load()
+	if err != nil {
+		return nil, err
 	}
-	var sum [32]byte
-	if pl.static != nil {
-		src, err := pl.static.source()
-		if err != nil {
-			return sum, err
-		}
-		return sha256.Sum256(src), nil
-	}
-	if pl.dir == "." {
-		if err := add(pl.file); err != nil {
-			return sum, err
-		}
-	} else {
-		err := fs.WalkDir(r.fsys, pl.dir, func(name string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if name != pl.dir && ignored(d.Name()) {
-				if d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				return nil
-			}
-			if d.Type()&fs.ModeSymlink != 0 {
-				if st, err := fs.Stat(r.fsys, name); err != nil || st.IsDir() {
-					return nil // a link to a folder or nowhere: not content
-				}
-			}
-			return add(name)
-		})
-		if err != nil {
-			return sum, err
-		}
-	}
-	copy(sum[:], h.Sum(nil))
-	return sum, nil
-}
-
-// load compiles a plugin's main file and opens its first Lua state.
-func (r *registry) load(ctx context.Context, pl *plugin) (*luabridge.Pool, error) {
-	var (
-		src     []byte
-		chunk   string
-		modules fs.FS
-		err     error
-	)
-	if app := pl.static; app != nil {
-		if src, err = app.source(); err != nil {
-			return nil, err
-		}
-		chunk, modules = app.chunk(), app.modules()
-	} else {
-		chunk, modules = r.display(pl.file), r.fsys
-		if src, err = fs.ReadFile(r.fsys, pl.file); err != nil {
-			return nil, fmt.Errorf("host: read %s: %w", chunk, err)
-		}
-		if pl.dir != "." {
-			if modules, err = fs.Sub(r.fsys, pl.dir); err != nil {
-				return nil, fmt.Errorf("host: module folder of %s: %w", pl.name, err)
-			}
-		}
-	}
-	// The toolkit's shared state (template cache and such) lives as long
-	// as this version. Templates and static files come only from a
-	// plugin's own folder: a single-file plugin shares the plugins folder
-	// with the others, whose sources are not for serving.
-	assets := modules
-	if pl.static == nil && pl.dir == "." {
-		assets = nil
-	}
-	// Any change to the folder's files loads a new version, with a new
-	// toolkit cache (unsyncedLoad), so cached templates are never stale.
-	toolkit := lualib.NewShared(lualib.Options{FS: assets, Dev: r.cfg.Dev, Logger: r.cfg.Logger, Reloaded: true,
-		App: pl.name, Services: r.cfg.Services, Limits: r.cfg.Limits})
-	opts := luabridge.ProgramOptions{
-		FS:     modules,
-		Trust:  r.cfg.Trust,
-		Logger: r.cfg.Logger,
-		Limits: r.cfg.Limits,
-
-		StateMaxRequests:       r.cfg.StateMaxRequests,
-		StateMaxRequestsJitter: r.cfg.StateMaxRequestsJitter,
-		Setup: func(L *lua.LState) error {
-			toolkit.Preload(L)
-			if r.setup != nil {
-				return r.setup(L)
-			}
-			return nil
-		},
-	}
-	if r.cfg.Validate || r.cfg.Dev {
-		opts.Wrap = lualib.Validate
-	}
-	prog, err := luabridge.NewProgram(pl.name, chunk, src, opts)
+	prog, err := wire.Program(wire.App{Name: pl.name, Chunk: pl.files.main(), Source: src, Modules: modules, Assets: assets}, r.wire)
 	if err != nil {
 		return nil, err
 	}
 	// The app's migrations (lsgi.db) run before its first state opens; one
 	// that fails fails this load, so the previous version keeps serving.
-	if err := r.cfg.Services.PrepareApp(ctx, pl.name, assets); err != nil {
+	if err := r.cfg.Services.PrepareApp(r.life, pl.name, assets); err != nil {
 		return nil, err
 	}
-	return luabridge.NewPool(ctx, prog, r.cfg.States)
+	return luabridge.NewPool(r.life, prog, r.cfg.States)
 }
 
-// syncAll brings every mount in line with the folder. force reloads plugins
-// even when their files did not change (SIGHUP).
-func (r *registry) syncAll(ctx context.Context, force bool) error {
-	names, err := r.names()
-	if err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	seen := map[string]bool{}
-	for _, name := range names {
-		seen[name] = true
-		r.unsyncedSync(ctx, name, force)
-	}
-	for _, pl := range *r.mounts.Load() {
-		switch {
-		case pl.static != nil:
-			if force {
-				r.unsyncedLoad(ctx, pl, true)
-			}
-		case !seen[pl.name]:
-			r.unsyncedSync(ctx, pl.name, force)
-		}
-	}
-	return nil
-}
-
-// mountStatic mounts an app of Config.Apps.
-func (r *registry) mountStatic(ctx context.Context, app *App) error {
-	prefix, err := app.prefix()
-	if err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, taken := (*r.mounts.Load())[prefix]; taken {
-		return fmt.Errorf("host: two apps mounted at %q", app.Mount)
-	}
-	pl := &plugin{name: app.name(), prefix: prefix, static: app}
-	r.unsyncedLoad(ctx, pl, false)
-	return nil
-}
-
-// sync brings the mount of one plugin name in line with the folder.
-func (r *registry) sync(ctx context.Context, name string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.unsyncedSync(ctx, name, false)
-}
-
-// unsyncedSync mounts, reloads or unmounts the plugin called name, as the
-// folder now says. r.mu must be held.
-func (r *registry) unsyncedSync(ctx context.Context, name string, force bool) {
-	if r.closed {
-		return
-	}
-	table := *r.mounts.Load()
-	var old *plugin
-	for _, pl := range table {
-		if pl.name == name {
-			old = pl
-		}
-	}
-	now := r.find(name)
-	switch {
-	case now == nil && old == nil:
-		return
-	case now == nil:
-		r.unsyncedUnmount(old)
-		return
-	case old != nil && old.file != now.file:
-		// NAME.lua became NAME/init.lua or back: a different plugin.
-		r.unsyncedUnmount(old)
-		old = nil
-	}
-	pl := old
-	if pl == nil {
-		pl = now
-	}
-	r.unsyncedLoad(ctx, pl, force)
-}
-
-// unsyncedLoad loads a new version of pl, unless its files are unchanged
-// (and force is false), swaps it in, and mounts pl if it is not mounted yet.
-// A version that fails to load replaces only a version that failed too.
-// r.mu must be held.
-func (r *registry) unsyncedLoad(ctx context.Context, pl *plugin, force bool) {
-	table := *r.mounts.Load()
-	mounted := table[pl.prefix] == pl
-	digest, err := r.digest(pl)
-	if err == nil && !force && mounted {
-		if cur := pl.current.Load(); cur != nil && cur.digest == digest {
-			return // saved without changes
-		}
-		if f := pl.failed.Load(); f != nil && f.digest == digest {
-			return // the same broken content as last time
-		}
-	}
-	start := time.Now()
-	var pool *luabridge.Pool
-	if err == nil {
-		pool, err = r.load(ctx, pl)
-	}
-	pl.loads++
-	took := time.Since(start)
-	prev := pl.current.Load()
-	if err != nil && prev != nil && prev.pool != nil {
-		// Keep serving the version that works.
-		pl.failed.Store(&loadFailure{err: err, digest: digest})
-		r.cfg.Logger.Error("app reload failed; the previous version keeps serving", "app", pl.name,
-			"version", pl.loads, "serving", prev.n, "took", took.Round(time.Microsecond), "err", err.Error())
-		return
-	}
-	if err != nil {
-		pl.current.Store(&version{n: pl.loads, err: err, digest: digest})
-	} else {
-		pl.current.Store(&version{n: pl.loads, pool: pool, digest: digest})
+// unsyncedSwap makes v pl's current version, mounts pl if it is not yet,
+// and retires the version v replaces. r.mu must be held.
+func (r *registry) unsyncedSwap(pl *plugin, v *version) {
+	prev := pl.current.Swap(v)
+	if v.pool != nil {
 		pl.failed.Store(nil)
 	}
 	if prev != nil && prev.pool != nil {
 		r.unsyncedRetire(prev.pool)
 	}
-	if !mounted {
+	table := *r.mounts.Load()
+	if table[pl.prefix] != pl {
 		next := make(mountTable, len(table)+1)
-		for k, v := range table {
-			next[k] = v
+		for k, p := range table {
+			next[k] = p
 		}
 		next[pl.prefix] = pl
 		r.mounts.Store(&next)
 	}
-	// Log only now, so that whoever waits for the line finds the app
-	// serving.
-	switch {
-	case err != nil:
-		r.cfg.Logger.Error("app failed to load", "app", pl.name, "mount", mountName(pl), "version", pl.loads, "err", err.Error())
-	case prev == nil:
-		r.cfg.Logger.Info("app mounted", "app", pl.name, "mount", mountName(pl), "file", r.fileName(pl),
-			"version", pl.loads, "took", took.Round(time.Microsecond))
-	default:
-		r.cfg.Logger.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took.Round(time.Microsecond))
-	}
-}
-
-// fileName names a plugin's main file for the log.
-func (r *registry) fileName(pl *plugin) string {
-	if pl.static != nil {
-		return pl.static.chunk()
-	}
-	return r.display(pl.file)
 }
 
 // unsyncedUnmount removes a plugin from the mount table and retires its
 // version. r.mu must be held.
 func (r *registry) unsyncedUnmount(pl *plugin) {
+	pl.removed = true
+	delete(r.plugins, pl.prefix)
 	table := *r.mounts.Load()
-	next := make(mountTable, len(table))
-	for k, v := range table {
-		if v != pl {
-			next[k] = v
+	if table[pl.prefix] == pl {
+		next := make(mountTable, len(table))
+		for k, p := range table {
+			if p != pl {
+				next[k] = p
+			}
 		}
+		r.mounts.Store(&next)
+		r.log.Info("app unmounted", "app", pl.name, "mount", mountName(pl.prefix))
 	}
-	r.mounts.Store(&next)
 	if v := pl.current.Load(); v != nil && v.pool != nil {
 		r.unsyncedRetire(v.pool)
 	}
-	r.cfg.Logger.Info("app unmounted", "app", pl.name, "mount", mountName(pl))
 }
 
 // unsyncedRetire closes a replaced version's pool. Its busy states close as
@@ -530,23 +435,39 @@ func (r *registry) liveStates() int {
 	return n
 }
 
-func mountName(pl *plugin) string {
-	if pl.prefix == "" {
-		return "/"
-	}
-	return pl.prefix
-}
-
-// close retires every version; states in use close when they come back.
-func (r *registry) close() {
+// close stops loads in progress, waits for them until ctx ends, and retires
+// every version; states in use close when they come back. A load that
+// outlives ctx closes its own version when it ends.
+func (r *registry) close(ctx context.Context) error {
+	r.stop()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.closed = true
 	for _, pl := range *r.mounts.Load() {
 		if v := pl.current.Load(); v != nil && v.pool != nil {
 			r.unsyncedRetire(v.pool)
 		}
 	}
+	r.mu.Unlock()
+	return waitGroup(ctx, &r.loads)
+}
+
+// waitGroup waits for wg until ctx ends.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func mountName(prefix string) string {
+	if prefix == "" {
+		return "/"
+	}
+	return prefix
 }
 
 // errNotLoaded is what a mount whose plugin failed to load answers with.

@@ -1,50 +1,67 @@
 package host
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lsgi/lsgi/luabridge"
 )
 
-// response adapts an http.ResponseWriter to luabridge.ResponseWriter and
-// records what the access log needs. It enforces the framing rules the
-// server owns: no sniffed Content-Type, no body for HEAD, 204 and 304, a
-// body cut at its declared Content-Length, and a flush after every chunk.
+// response is the host's side of one response, between the bridge and the
+// transport's [ResponseWriter]. It enforces the framing rules the server
+// owns, whatever the transport: no body for HEAD, 204 and 304, no
+// Content-Length on a 204, a body cut at its declared Content-Length, and a
+// body of unknown length flushed from its first chunk (docs/SPEC.md 7.3,
+// 7.5). It records what the access log needs, and it is the one writer of
+// the responses the host makes itself.
 type response struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController // made on first use
+	w ResponseWriter
 	// isHead: the request was HEAD, so no body goes out.
 	isHead bool
+
+	fields []headerField // the app's header fields, until Start sends them
 
 	status   int   // sent status; 0 until then
 	declared int64 // Content-Length the response declared, -1 when none
 	written  int64 // body bytes sent
 	noBody   bool
-	dropped  bool      // a 204 or 304 for which the app produced a body
-	cut      bool      // the app produced more than its Content-Length
-	flushed  bool      // something was flushed to the client
-	aborted  bool      // the client left before any response
-	deadline time.Time // the request's; see armWriteDeadline
-
-	deadlineArmed bool
+	dropped  bool // a 204 or 304 for which the app produced a body
+	cut      bool // the app produced more than its Content-Length
+	flushed  bool // something was flushed to the client
+	aborted  bool // the client left before any response
 }
 
-// reasonSetter is a ResponseWriter that can send the app's own reason
-// phrase (CGI can; net/http's HTTP/1 writer always sends the standard one).
-type reasonSetter interface{ SetReason(reason string) }
+type headerField struct{ name, value string }
 
-func (r *response) Header() http.Header { return r.w.Header() }
+// deadliner is a [ResponseWriter] whose transport bounds its blocking reads
+// and writes by the request's deadline, so that a client that trickles its
+// body or stops reading cannot pin a Lua state. The host arms it when the
+// app is about to run.
+type deadliner interface {
+	armDeadline(deadline time.Time, readsBody bool)
+}
+
+func (r *response) reset(w ResponseWriter, isHead bool) {
+	clear(r.fields)
+	*r = response{w: w, isHead: isHead, fields: r.fields[:0], declared: -1}
+}
+
+// begin tells the transport that the app runs now, under deadline.
+func (r *response) begin(deadline time.Time, readsBody bool) {
+	if d, ok := r.w.(deadliner); ok {
+		d.armDeadline(deadline, readsBody)
+	}
+}
+
+// AddHeader implements luabridge.ResponseWriter.
+func (r *response) AddHeader(name, value string) {
+	r.fields = append(r.fields, headerField{name, value})
+}
 
 // Start implements luabridge.ResponseWriter.
 func (r *response) Start(status int, reason string, contentLength int64) (bool, error) {
-	h := r.w.Header()
-	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = nil // send none rather than a sniffed one
-	}
 	r.declared = contentLength
 	switch {
 	case status == http.StatusNoContent, status == http.StatusNotModified:
@@ -52,26 +69,28 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 		// declared some), which these statuses cannot carry.
 		r.dropped = contentLength != 0
 		if status == http.StatusNoContent {
-			delete(h, "Content-Length")
 			r.declared = -1
 		}
 		r.noBody = true
 	case r.isHead:
 		r.noBody = true
 	}
-	r.status = status
-	if rw, ok := r.w.(reasonSetter); ok {
-		rw.SetReason(reason)
+	for _, f := range r.fields {
+		if status == http.StatusNoContent && strings.EqualFold(f.name, "Content-Length") {
+			continue
+		}
+		r.w.AddHeader(f.name, f.value)
 	}
-	r.w.WriteHeader(status)
-	return !r.noBody, nil
+	r.status = status
+	return !r.noBody, r.w.WriteHeader(status, reason)
 }
 
 // Write implements luabridge.ResponseWriter.
 func (r *response) Write(chunk string, flush bool) error {
 	if chunk == "" {
 		// write("") commits the response: the headers go out now.
-		return r.flush()
+		r.flushed = true
+		return r.w.Write("", true)
 	}
 	if r.declared >= 0 {
 		if left := r.declared - r.written; int64(len(chunk)) > left {
@@ -79,91 +98,63 @@ func (r *response) Write(chunk string, flush bool) error {
 			r.cut = true
 		}
 	}
-	if r.written+int64(len(chunk)) > smallResponse {
-		r.armWriteDeadline()
+	written := r.written + int64(len(chunk))
+	switch {
+	case r.declared >= 0 && written == r.declared:
+		// The body is complete: the end of the response sends it, so skip
+		// the extra flush.
+		flush = false
+	case !flush && (r.declared >= 0 || r.flushed):
+		// More is at hand: let it share the write.
+	default:
+		// Flushed at least once, a body of unknown length is framed
+		// chunked rather than given a Content-Length that the transport
+		// would compute at the end of a short response (docs/SPEC.md 7.3).
+		flush = true
 	}
-	n, err := io.WriteString(r.w, chunk)
-	r.written += int64(n)
-	if err != nil {
+	r.flushed = r.flushed || flush
+	r.written = written
+	if err := r.w.Write(chunk, flush); err != nil {
 		return err
 	}
 	if r.cut {
 		return luabridge.ErrBodyComplete
 	}
-	switch {
-	case r.declared >= 0 && r.written == r.declared:
-		// The body is complete: the end of the handler flushes it, so
-		// skip the extra system call.
-		return nil
-	case !flush && (r.declared >= 0 || r.flushed):
-		// More is at hand: let it share the write.
-		return nil
-	}
-	// Flushed at least once, a body of unknown length is framed chunked
-	// rather than given a Content-Length that net/http would compute at
-	// the end of a short response (docs/SPEC.md 7.3).
-	return r.flush()
-}
-
-// smallResponse is how much net/http buffers before it writes to the
-// connection (bufferBeforeChunkingSize): a response under it cannot block
-// while the app runs.
-const smallResponse = 2048
-
-// armWriteDeadline bounds the writes of this request by its deadline, so
-// that a client that stops reading cannot pin a Lua state. It is armed
-// only once a write can reach the socket while the app runs: small
-// responses go out after the state is back in its pool and need no
-// deadline (nor its two system calls).
-func (r *response) armWriteDeadline() {
-	if r.deadlineArmed || r.deadline.IsZero() {
-		return
-	}
-	r.deadlineArmed = true
-	_ = r.controller().SetWriteDeadline(r.deadline)
-}
-
-// disarm lifts the write deadline, which would otherwise outlive the
-// request on a kept-alive connection.
-func (r *response) disarm() {
-	if r.deadlineArmed {
-		_ = r.rc.SetWriteDeadline(time.Time{})
-	}
-}
-
-func (r *response) flush() error {
-	r.armWriteDeadline()
-	r.flushed = true
-	if err := r.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
 	return nil
 }
 
-func (r *response) controller() *http.ResponseController {
-	if r.rc == nil {
-		r.rc = http.NewResponseController(r.w)
-	}
-	return r.rc
-}
-
-// short reports a body that ended before its declared Content-Length.
-// net/http then closes the connection instead of padding the body.
+// short reports a body that ended before its declared Content-Length. The
+// transport then closes the connection instead of padding the body.
 func (r *response) short() bool {
 	return r.status != 0 && !r.noBody && r.declared >= 0 && r.written < r.declared
 }
 
-// plain sends a small text/plain response generated by the host itself.
-func (r *response) plain(status int, msg string) {
-	h := r.w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(msg)))
+// plain sends a small text/plain response generated by the host itself,
+// with extra header fields given as name, value pairs.
+func (r *response) plain(status int, msg string, extra ...string) {
+	r.w.AddHeader("X-Content-Type-Options", "nosniff")
+	r.hostPage(status, "text/plain; charset=utf-8", msg, extra...)
+}
+
+// notLoaded answers for an app that failed to load.
+func (r *response) notLoaded(app string) {
+	r.plain(http.StatusInternalServerError, "500 Internal Server Error: the app "+strconv.Quote(app)+" failed to load; see the server log\n")
+}
+
+// hostPage sends a response the host makes itself (an error page): every
+// such response goes out here, with a Content-Length, and no body for HEAD.
+func (r *response) hostPage(status int, contentType, body string, extra ...string) {
+	r.w.AddHeader("Content-Type", contentType)
+	for i := 0; i+1 < len(extra); i += 2 {
+		r.w.AddHeader(extra[i], extra[i+1])
+	}
+	r.w.AddHeader("Content-Length", strconv.Itoa(len(body)))
 	r.status = status
-	r.declared = int64(len(msg))
-	r.w.WriteHeader(status)
-	if !r.isHead {
-		n, _ := io.WriteString(r.w, msg)
-		r.written = int64(n)
+	r.declared = int64(len(body))
+	if err := r.w.WriteHeader(status, ""); err != nil || r.isHead {
+		return
+	}
+	if r.w.Write(body, false) == nil {
+		r.written = int64(len(body))
 	}
 }

@@ -1,10 +1,13 @@
 // Package luabridge runs LSGI applications written in Lua on gopher-lua.
 //
-// It is the only package of the project that touches gopher-lua. It compiles
-// an app's source once, keeps a bounded [Pool] of Lua states per app version,
-// turns a request's environ variables into a Lua table, implements
-// start_response and write, drains the app's result iterator, and calls the
-// result's close method. The contract it implements is LSGI 1.0
+// With its sub-packages lualib (the toolkit's Lua modules) and wire (which
+// joins the toolkit to the bridge), it is all of the project that touches
+// gopher-lua; the one gopher-lua type other packages see is [Loader], the
+// Go module an embedding program gives its apps. It compiles an app's
+// source once, keeps a bounded [Pool] of Lua states per app version, turns a
+// request's environ variables into a Lua table, implements start_response
+// and write, drains the app's result iterator, and calls the result's close
+// method. The contract it implements is LSGI 1.0
 // (docs/SPEC.md), the Lua counterpart of PEP 3333.
 //
 // # Request cycle
@@ -15,14 +18,15 @@
 //  1. Build a fresh environ table from the request's variables.
 //  2. Call app(environ, start_response).
 //  3. Iterate the result; start_response only stores status and headers, which
-//     go out through [ResponseWriter.Start] just before the first non-empty
-//     chunk, or at the end of an empty body.
+//     go out through [ResponseWriter.AddHeader] and [ResponseWriter.Start]
+//     just before the first non-empty chunk, or at the end of an empty body.
 //  4. Send each chunk through [ResponseWriter.Write], which flushes it.
 //  5. Call result:close() exactly once, whatever happened, under a fresh
 //     context so that it runs even after a timeout or a disconnect.
 //
-// The bridge knows nothing of transports: the host adapts HTTP, FastCGI or
-// CGI to the two-method [ResponseWriter].
+// The bridge knows nothing of transports: the host adapts every transport
+// to the small [ResponseWriter], whose header fields are name/value pairs
+// rather than a map of any HTTP library.
 //
 // # Standard library
 //

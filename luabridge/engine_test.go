@@ -48,7 +48,7 @@ func loadApp(t *testing.T, files map[string]string, lim Limits) (*State, error) 
 }
 
 func globalString(st *State, name string) string {
-	return st.L.GetGlobal(name).String()
+	return st.lstate.GetGlobal(name).String()
 }
 
 func TestShebangLineSkipped(t *testing.T) {

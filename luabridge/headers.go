@@ -6,56 +6,21 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 // headerField is one validated response header from start_response.
 type headerField struct{ name, value string }
 
 // parseStatus checks an LSGI status ("NNN Reason") and returns its code and
-// reason. Codes outside 200–599 are refused: 1xx are interim responses the
-// host manages itself, and net/http panics on codes it cannot send
-// (docs/SPEC.md, rule book D-04).
+// reason (docs/SPEC.md 6).
 func parseStatus(v lua.LValue) (int, string, error) {
 	s, ok := v.(lua.LString)
 	if !ok {
 		return 0, "", fmt.Errorf("status must be a string like \"200 OK\", got %s", describe(v))
 	}
-	str := string(s)
-	if len(str) < 5 || str[3] != ' ' || !isDigit(str[0]) || !isDigit(str[1]) || !isDigit(str[2]) {
-		return 0, "", fmt.Errorf("status %q is not \"NNN Reason\" (three digits, a space, a reason phrase)", str)
-	}
-	code := int(str[0]-'0')*100 + int(str[1]-'0')*10 + int(str[2]-'0')
-	if code < 200 || code > 599 {
-		return 0, "", fmt.Errorf("status %q: the code must be from 200 to 599", str)
-	}
-	reason := str[4:]
-	if reason[0] == ' ' || reason[0] == '\t' || reason[len(reason)-1] == ' ' || reason[len(reason)-1] == '\t' {
-		return 0, "", fmt.Errorf("status %q: the reason phrase has surrounding whitespace", str)
-	}
-	for i := 0; i < len(reason); i++ {
-		if c := reason[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return 0, "", fmt.Errorf("status %q: control character in the reason phrase", str)
-		}
-	}
-	return code, reason, nil
-}
-
-// hopByHop lists header names an app must not send (lower case): they
-// describe the connection, which only the server controls (PEP 3333
-// "Other HTTP Features"; wsgiref.util.is_hop_by_hop). Status is refused
-// because it is CGI's way of setting the status line.
-var hopByHop = map[string]bool{
-	"connection":          true,
-	"keep-alive":          true,
-	"proxy-authenticate":  true,
-	"proxy-authorization": true,
-	"proxy-connection":    true,
-	"te":                  true,
-	"trailer":             true,
-	"trailers":            true,
-	"transfer-encoding":   true,
-	"upgrade":             true,
-	"status":              true,
+	return httpsyntax.ParseStatus(string(s))
 }
 
 // parseHeaders checks a start_response header list, an array of
@@ -95,7 +60,7 @@ func parseHeaders(dst []headerField, v lua.LValue) ([]headerField, int64, bool, 
 		}
 		switch {
 		case strings.EqualFold(string(name), "Content-Length"):
-			cl, err := parseContentLength(string(value))
+			cl, err := httpsyntax.ParseContentLength(string(value))
 			if err != nil {
 				return dst, -1, false, fmt.Errorf("headers[%d]: %w", i, err)
 			}
@@ -125,56 +90,27 @@ func describeKey(k lua.LValue) string {
 	return k.String()
 }
 
-// checkHeaderName accepts an RFC 9110 token that is not a hop-by-hop name.
+// checkHeaderName accepts an HTTP token that names no field only the server
+// may send.
 func checkHeaderName(name string) error {
 	if name == "" {
 		return fmt.Errorf("empty header name")
 	}
-	for i := 0; i < len(name); i++ {
-		if !isTokenChar(name[i]) {
-			return fmt.Errorf("header name %q is not a valid HTTP token", name)
-		}
+	if !httpsyntax.IsToken(name) {
+		return fmt.Errorf("header name %q is not a valid HTTP token", name)
 	}
-	if hopByHop[strings.ToLower(name)] {
+	if httpsyntax.IsHopByHop(name) || httpsyntax.IsReserved(name) {
 		return fmt.Errorf("header %q is hop-by-hop or reserved: only the server may send it", name)
 	}
 	return nil
 }
 
-// checkHeaderValue refuses control characters other than HTAB. net/http
-// would silently turn CR and LF into spaces; an app that sends them has a
-// bug (or an injection), so it gets an error instead.
+// checkHeaderValue refuses control characters other than HTAB: an app that
+// sends them has a bug (or an injection), so it gets an error rather than a
+// header net/http would quietly rewrite.
 func checkHeaderValue(name, value string) error {
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return fmt.Errorf("header %q: control character %q in the value", name, c)
-		}
+	if err := httpsyntax.CheckFieldValue(value); err != nil {
+		return fmt.Errorf("header %q: %w", name, err)
 	}
 	return nil
-}
-
-// parseContentLength accepts 1*DIGIT, as RFC 9110 section 8.6 requires.
-func parseContentLength(s string) (int64, error) {
-	if s == "" || len(s) > 18 {
-		return 0, fmt.Errorf("Content-Length %q is not a decimal number", s)
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return 0, fmt.Errorf("Content-Length %q is not a decimal number", s)
-		}
-		n = n*10 + int64(s[i]-'0')
-	}
-	return n, nil
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// isTokenChar reports whether c is an RFC 9110 tchar.
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }

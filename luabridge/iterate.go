@@ -22,7 +22,7 @@ type bodyIterator interface {
 // iterate picks the iterator for an app's result (docs/SPEC.md "The
 // result"): a function, a coroutine, a callable object, or an array.
 func (x *exchange) iterate(result lua.LValue) (bodyIterator, error) {
-	L := x.s.L
+	L := x.s.lstate
 	switch v := result.(type) {
 	case *lua.LFunction:
 		return &callIterator{L: L, fn: v}, nil

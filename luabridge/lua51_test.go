@@ -70,7 +70,7 @@ func runBridge(t *testing.T, chunk string, src []byte, trust ...bool) string {
 		t.Fatal(err)
 	}
 	defer pool.Put(st)
-	L := st.L
+	L := st.lstate
 	var out strings.Builder
 	tostring := L.GetGlobal("tostring")
 	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {

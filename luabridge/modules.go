@@ -35,7 +35,7 @@ func isHostName(name string) bool { return name == "lsgi" || strings.HasPrefix(n
 // host's modules live in s.hostModules, filled by adoptHostModules once the
 // host has preloaded them.
 func (s *State) installSearchers() {
-	L := s.L
+	L := s.lstate
 	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
 	old := pkg.RawGetString("loaders").(*lua.LTable)
 	preload, pathLoader := old.RawGetInt(1), old.RawGetInt(2)
@@ -78,7 +78,7 @@ func (s *State) searchHost(reserved bool) lua.LGFunction {
 // an embedding host) from package.preload to the host's own table, leaving
 // package.preload to the app.
 func (s *State) adoptHostModules() []string {
-	pkg := s.L.GetGlobal(lua.LoadLibName).(*lua.LTable)
+	pkg := s.lstate.GetGlobal(lua.LoadLibName).(*lua.LTable)
 	preload, ok := pkg.RawGetString("preload").(*lua.LTable)
 	if !ok {
 		return nil
@@ -90,7 +90,7 @@ func (s *State) adoptHostModules() []string {
 			names = append(names, string(name))
 		}
 	})
-	pkg.RawSetString("preload", s.L.NewTable())
+	pkg.RawSetString("preload", s.lstate.NewTable())
 	sort.Strings(names)
 	return names
 }

@@ -447,3 +447,5 @@ func digitValue(c byte) int {
 	}
 	return 99
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

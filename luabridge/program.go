@@ -172,18 +172,12 @@ func ErrorPosition(err error) (file string, line int, ok bool) {
 
 // Loader opens a Go module for Lua: it pushes the module's value and
 // returns 1, gopher-lua's LGFunction convention for PreloadModule.
+//
+// It is the one place where the project hands a gopher-lua type to Go
+// programs on purpose: a module is Go code written for Lua, and gopher-lua's
+// API (*lua.LState, lua.LValue) is what such code is written in, as with
+// gopher-luar. Everything else a program sees of LSGI is plain Go.
 type Loader = lua.LGFunction
-
-// PreloadModules returns a ProgramOptions.Setup that registers each loader
-// under its name in package.preload, so that require(name) finds it.
-func PreloadModules(modules map[string]Loader) func(L *lua.LState) error {
-	return func(L *lua.LState) error {
-		for name, loader := range modules {
-			L.PreloadModule(name, loader)
-		}
-		return nil
-	}
-}
 
 // lineCount returns the number of the last line of src (1 for an empty
 // file).

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"time"
 
@@ -18,11 +17,13 @@ import (
 // ResponseWriter is the response side of one request as the bridge sees it:
 // wsgiref's send_headers and _write. The host adapts its transport to it.
 type ResponseWriter interface {
-	// Header returns the header map that Start sends. The bridge fills it
-	// only just before calling Start.
-	Header() http.Header
+	// AddHeader adds one header field to the response that Start sends,
+	// the name as the app wrote it (a valid token, docs/SPEC.md 6). The
+	// bridge adds the fields just before calling Start, Content-Length
+	// among them when it knows the body's length.
+	AddHeader(name, value string)
 
-	// Start sends the status line and Header(). contentLength is the
+	// Start sends the status line and the fields added. contentLength is the
 	// body's length when it is known (declared by the app, or computed for
 	// a body given whole), -1 otherwise. Start reports whether the response
 	// carries a body at all: false for HEAD, 204 and 304, and then the
@@ -56,20 +57,15 @@ type Request struct {
 	// RunOnce sets lsgi.run_once: true when the process serves one request
 	// and exits (CGI).
 	RunOnce bool
-
-	// Extend, if set, adds entries to the environ table before the app is
-	// called.
-	Extend func(L *lua.LState, env *lua.LTable)
 }
 
 // AppError reports a request the app failed: a Lua error, a broken
 // contract (a bad result, a non-string chunk, data before start_response),
 // or a timeout.
 type AppError struct {
-	App         string
-	Err         error // a *LuaError for errors raised in Lua
-	Timeout     bool  // the request's deadline ran out
-	HeadersSent bool  // part of the response is already out: abort it
+	App     string
+	Err     error // a *LuaError for errors raised in Lua
+	Timeout bool  // the request's deadline ran out
 }
 
 func (e *AppError) Error() string {
@@ -131,7 +127,7 @@ type exchange struct {
 // client went away, and an *[AppError] otherwise; the host turns those into
 // a 500, a 504, or an aborted connection.
 func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error {
-	L := s.L
+	L := s.lstate
 	x := &exchange{
 		s:             s,
 		w:             w,
@@ -164,7 +160,7 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 // environ builds the request's environ table: a fresh plain table with no
 // metatable, so nothing an app does to it survives the request.
 func (x *exchange) environ(req *Request) *lua.LTable {
-	L := x.s.L
+	L := x.s.lstate
 	env := newEnvironBuilder(L, len(req.Vars)+8)
 	for _, v := range req.Vars {
 		env.set(v.Name, x.s.envValue(v.Name, v.Value))
@@ -188,16 +184,12 @@ func (x *exchange) environ(req *Request) *lua.LTable {
 	env.set("lsgi.multiprocess", lua.LTrue)
 	env.set("lsgi.run_once", lua.LBool(req.RunOnce))
 	env.set("lsgi.input_terminated", lua.LTrue)
-	t := env.finish()
-	if req.Extend != nil {
-		req.Extend(L, t)
-	}
-	return t
+	return env.finish()
 }
 
 // run calls the app, drains its result and closes it.
 func (x *exchange) run(env *lua.LTable) error {
-	L := x.s.L
+	L := x.s.lstate
 	L.Push(x.s.app)
 	L.Push(env)
 	L.Push(x.startFn)
@@ -265,15 +257,13 @@ func (x *exchange) commit(known int64) error {
 	if !x.valid {
 		return errors.New("the app produced a response after a failed start_response call")
 	}
-	h := x.w.Header()
 	for _, f := range x.s.headers {
-		key := textproto.CanonicalMIMEHeaderKey(f.name)
-		h[key] = append(h[key], f.value)
+		x.w.AddHeader(f.name, f.value)
 	}
 	length := x.contentLength
 	if length < 0 && known >= 0 {
 		length = known
-		h["Content-Length"] = []string{strconv.FormatInt(known, 10)}
+		x.w.AddHeader("Content-Length", strconv.FormatInt(known, 10))
 	}
 	x.sent = true
 	allowed, err := x.w.Start(x.code, x.reason, length)
@@ -360,19 +350,19 @@ func (x *exchange) fail(err error) error {
 		if errors.Is(cerr, context.Canceled) {
 			return &ClientError{Err: cerr}
 		}
-		return &AppError{App: x.s.prog.name, Err: fmt.Errorf("the request ran past its deadline: %w", cerr), Timeout: true, HeadersSent: x.sent}
+		return &AppError{App: x.s.prog.name, Err: fmt.Errorf("the request ran past its deadline: %w", cerr), Timeout: true}
 	}
 	if x.clientErr != nil {
 		return &ClientError{Err: x.clientErr}
 	}
-	return &AppError{App: x.s.prog.name, Err: luaError(err, x.ctx), HeadersSent: x.sent}
+	return &AppError{App: x.s.prog.name, Err: luaError(err, x.ctx)}
 }
 
 // closeResult calls result:close() if the result has one, exactly once,
 // under a fresh bounded context: the request's own may have ended, and
 // gopher-lua runs nothing under a cancelled context.
 func (x *exchange) closeResult(result lua.LValue) {
-	L := x.s.L
+	L := x.s.lstate
 	switch v := result.(type) {
 	case *lua.LTable:
 		// Fast path: a plain array of chunks has no close.

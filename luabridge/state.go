@@ -15,9 +15,9 @@ import (
 // State is one Lua state running one instance of an app. It is used by one
 // request at a time; get it from a [Pool] and give it back with [Pool.Put].
 type State struct {
-	L    *lua.LState
-	prog *Program
-	app  lua.LValue
+	lstate *lua.LState
+	prog   *Program
+	app    lua.LValue
 
 	// resume is coroutine.resume as the standard library defined it, kept
 	// before the app could replace the global (gopher-lua cannot resume a
@@ -55,7 +55,7 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistrySize:    1024 * 4,
 		RegistryMaxSize: 1024 * 256,
 	})
-	s := &State{L: L, prog: p, maxServed: p.stateMaxRequests()}
+	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests()}
 	if err := s.openLibs(); err != nil {
 		L.Close()
 		return nil, fmt.Errorf("luabridge: open libraries for %s: %w", p.name, err)
@@ -93,7 +93,7 @@ func OpenLibs(L *lua.LState, trust bool) error {
 // is trusted), installs require's search order and the host's dofile and
 // loadfile, limited to the app's folder.
 func (s *State) openLibs() error {
-	L := s.L
+	L := s.lstate
 	std, err := openStdlib(L, LibOptions{Trust: s.prog.opts.Trust, Limits: s.prog.opts.Limits,
 		Logger: s.prog.opts.Logger, App: s.prog.name})
 	if err != nil {
@@ -113,7 +113,7 @@ func (s *State) openLibs() error {
 // instantiate runs the main chunk and returns the app it defines: its first
 // return value, or else the global "application".
 func (s *State) instantiate(ctx context.Context) (lua.LValue, error) {
-	L := s.L
+	L := s.lstate
 	ctx, cancel := context.WithTimeout(ctx, initTimeout)
 	defer cancel()
 	L.SetContext(ctx)
@@ -150,7 +150,7 @@ func (s *State) callable(v lua.LValue) bool {
 	case *lua.LFunction:
 		return true
 	case *lua.LTable, *lua.LUserData:
-		_, ok := s.L.GetMetaField(v, "__call").(*lua.LFunction)
+		_, ok := s.lstate.GetMetaField(v, "__call").(*lua.LFunction)
 		return ok
 	}
 	return false
@@ -160,7 +160,7 @@ func (s *State) callable(v lua.LValue) bool {
 // holds.
 func (s *State) close() {
 	s.std.flush()
-	s.L.Close()
+	s.lstate.Close()
 }
 
 // spent reports whether the state has served its StateMaxRequests.

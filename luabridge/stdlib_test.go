@@ -223,12 +223,12 @@ func TestRequireOrder(t *testing.T) {
 		RESULT = table.concat(out, ",")
 		return function() end`
 	for range 2 { // two programs' worth of states: the warning comes once per program
-		_, prog := newTestPoolOpts(t, src, ProgramOptions{FS: fsys, Setup: PreloadModules(host), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		_, prog := newTestPoolOpts(t, src, ProgramOptions{FS: fsys, Setup: preloadAll(host), Logger: slog.New(slog.NewTextHandler(logs, nil))})
 		st, err := prog.newState(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := lua.LVAsString(st.L.GetGlobal("RESULT"))
+		got := lua.LVAsString(st.lstate.GetGlobal("RESULT"))
 		st.close()
 		if want := "true,host lsgi.json,host request,false,true,host only,true"; got != want {
 			t.Errorf("require results = %q, want %q", got, want)
@@ -279,7 +279,7 @@ func TestFilesStayInTheFolder(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.close()
-			if got := lua.LVAsString(st.L.GetGlobal("RESULT")); !strings.Contains(got, tt.want) {
+			if got := lua.LVAsString(st.lstate.GetGlobal("RESULT")); !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -358,10 +358,21 @@ func TestBoundsInMainChunkAndClose(t *testing.T) {
 	if rec.body() != "body" {
 		t.Errorf("body = %q", rec.body())
 	}
-	if st.L.GetGlobal("CLOSED") != lua.LNil || !strings.Contains(logs.String(), "table.concat: the joined string exceeds the string-bytes limit") {
+	if st.lstate.GetGlobal("CLOSED") != lua.LNil || !strings.Contains(logs.String(), "table.concat: the joined string exceeds the string-bytes limit") {
 		t.Errorf("close() was not stopped by the limit:\n%s", logs.String())
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// preloadAll registers each loader under its name in package.preload, as
+// the host does with Config.Modules.
+func preloadAll(modules map[string]Loader) func(L *lua.LState) error {
+	return func(L *lua.LState) error {
+		for name, loader := range modules {
+			L.PreloadModule(name, loader)
+		}
+		return nil
 	}
 }

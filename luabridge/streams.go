@@ -16,7 +16,7 @@ import (
 
 // inputStream is lsgi.input: the request body with Lua io conventions.
 // read(n) and readline() return nil at the end of the body; read() returns
-// the rest, "" when nothing is left (docs/SPEC.md; rule book D-01).
+// the rest, "" when nothing is left (docs/SPEC.md 9.4).
 type inputStream struct {
 	r     io.Reader     // the body, already limited to its length by the transport
 	br    *bufio.Reader // made on the first readline, then used for every read
@@ -90,7 +90,7 @@ func checkInput(L *lua.LState) *inputStream {
 }
 
 // raiseRead turns a body read error into a Lua error: a body cut short must
-// never look complete (rule book D-06).
+// never look complete (docs/SPEC.md 9.4).
 func raiseRead(L *lua.LState, err error) {
 	var tooBig *http.MaxBytesError
 	switch {

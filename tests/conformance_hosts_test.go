@@ -17,7 +17,8 @@ import (
 	"testing"
 
 	"github.com/lsgi/lsgi/host"
-	"github.com/lsgi/lsgi/host/lsgitest"
+	"github.com/lsgi/lsgi/lsgitest"
+	"github.com/lsgi/lsgi/transport"
 )
 
 // The conformance hosts: each runs the same apps one way and returns a
@@ -336,8 +337,8 @@ func recorded(rec *httptest.ResponseRecorder, aborted bool) confResponse {
 func startGoAPIHost(t *testing.T, apps *confApps) confDo {
 	log := newLogBuffer()
 	h, err := host.New(host.Config{
-		Dir:    apps.dir,
-		Logger: slog.New(slog.NewTextHandler(&lockedLog{w: &lineWriter{buf: log}}, nil)),
+		Plugins: []host.PluginSource{host.Folder{Path: apps.dir}},
+		Logger:  slog.New(slog.NewTextHandler(&lockedLog{w: &lineWriter{buf: log}}, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -351,8 +352,11 @@ func startGoAPIHost(t *testing.T, apps *confApps) confDo {
 	return func(t *testing.T, r confRequest) confResponse {
 		t.Helper()
 		rec := httptest.NewRecorder()
-		aborted := host.ServeAborting(h, rec, clientRequest(r, "/"+r.app+r.rest))
-		return recorded(rec, aborted)
+		err := transport.Catch(h, rec, clientRequest(r, "/"+r.app+r.rest))
+		if err != nil && !errors.Is(err, host.ErrAborted) {
+			t.Fatal(err)
+		}
+		return recorded(rec, err != nil)
 	}
 }
 
@@ -362,4 +366,27 @@ func startEmbedHost(t *testing.T, apps *confApps) confDo {
 	c := startChild(t, "examples/embed", filepath.Dir(apps.dir), nil, embedBinary(t), "-addr", "127.0.0.1:0", "-plugins", apps.dir)
 	addr := c.waitLine(t, listeningRE)[1]
 	return netDo(testClient(t, ""), "http://"+addr+"/plugins")
+}
+
+// startSeamHost serves the apps in process through the transport of
+// seam_test.go, which drives the host's lower seam with no net/http on its
+// path, under the root /seam.
+func startSeamHost(t *testing.T, apps *confApps) confDo {
+	log := newLogBuffer()
+	h, err := host.New(host.Config{
+		Plugins: []host.PluginSource{host.Folder{Path: apps.dir}},
+		Root:    "/seam",
+		Logger:  slog.New(slog.NewTextHandler(&lockedLog{w: &lineWriter{buf: log}}, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		h.Close()
+		if t.Failed() {
+			t.Logf("host log:\n%s", log)
+		}
+	})
+	s := startSeamServer(t, h)
+	return netDo(testClient(t, ""), "http://"+s.ln.Addr().String()+"/seam")
 }

@@ -305,7 +305,7 @@ var confHosts = []struct {
 		atRoot: true, remoteAddr: "192.0.2.1", abortsUnknownLength: true,
 		upload: uploadBuffered, // -d always sends a length
 	}, startCallHost},
-	{"go host/lsgitest", hostTraits{
+	{"go lsgitest", hostTraits{
 		atRoot: true, remoteAddr: "192.0.2.1", abortsUnknownLength: true,
 		upload: uploadStreamed,
 	}, startLsgitestHost},
@@ -313,6 +313,10 @@ var confHosts = []struct {
 		remoteAddr: "192.0.2.1", abortsUnknownLength: true,
 		upload: uploadStreamed,
 	}, startGoAPIHost},
+	{"go lower seam, no net/http", hostTraits{
+		prefix: "/seam", remoteAddr: "127.0.0.1", appReason: true, abortsUnknownLength: true,
+		upload: uploadStreamed,
+	}, startSeamHost},
 	{"examples/embed", hostTraits{
 		prefix: "/plugins", remoteAddr: "127.0.0.1", date: true, abortsUnknownLength: true,
 		upload: uploadStreamed,

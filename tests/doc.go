@@ -9,6 +9,7 @@
 // with a bound, never with a fixed sleep.
 //
 // The tests drive the binary through its command line, its log lines and
-// HTTP. Only the conformance tests also import host and host/lsgitest, to
-// run the same apps in process beside the real transports.
+// HTTP. Only the conformance tests also import host, transport and
+// lsgitest, to run the same apps in process beside the real transports, and
+// through a transport of their own on the host's lower seam.
 package tests

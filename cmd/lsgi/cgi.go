@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/lsgi/lsgi/host"
+	"github.com/lsgi/lsgi/transport"
 )
 
 // runCGI serves one request as a CGI program: the request comes from the
@@ -29,21 +30,18 @@ func runCGI(args []string, stdout, stderr io.Writer) int {
 	}
 	// A CGI host puts stderr in its error log: only say what needs saying.
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := host.New(host.Config{
-		NoPlugins: true,
-		Apps:      []host.App{{Mount: "/", File: fs.Arg(0)}},
-		Root:      host.CGIRoot(),
-		Trust:     *trust,
-		Timeout:   *timeout,
-		States:    1,
-		Logger:    logger,
+	h, err := host.NewApp(host.App{File: fs.Arg(0)}, host.Config{
+		Root:    transport.CGIRoot(),
+		Trust:   *trust,
+		Timeout: *timeout,
+		Logger:  logger,
 	})
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
 	defer h.Close()
-	if err := host.ServeCGI(h, stdout); err != nil {
+	if err := transport.ServeCGI(stdout, h); err != nil {
 		logger.Error("cgi", "err", err)
 		return 1
 	}

@@ -17,56 +17,115 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/host"
-	"github.com/lsgi/lsgi/luabridge"
+	"github.com/lsgi/lsgi/luabridge/lualib"
+	"github.com/lsgi/lsgi/transport"
 )
 
 // shutdownGrace is the default of --graceful-timeout: how long in-flight
-// requests may take to finish after SIGINT or SIGTERM.
+// requests and app loads may take to finish after SIGINT or SIGTERM.
 const shutdownGrace = 10 * time.Second
 
-func serve(args []string, stderr io.Writer) int {
+// serveFlags are the flags of lsgi serve.
+type serveFlags struct {
+	dir, bind, root, forwarded, accessLog, logLevel string
+	fastCGI, trust, reload, dev                     bool
+	timeout, queueTimeout, poll                     time.Duration
+	states, stateMax, stateJitter                   int
+	limits                                          host.Limits
+	maxBody                                         int64
+	services                                        *serviceFlags
+	sql                                             *sqlFlags
+	workers                                         *workerOptions // and --graceful-timeout
+}
+
+// parseServe reads the flags of lsgi serve; it returns the exit code when
+// there is nothing to serve (help, or a usage error).
+func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
+	f := &serveFlags{dir: "plugins"}
 	fs := flag.NewFlagSet("lsgi serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	bind := fs.String("bind", "127.0.0.1:8000", "`address` to listen on: host:port (port 0 picks a free one), or unix:PATH")
-	fastCGI := fs.Bool("fastcgi", false, "speak FastCGI instead of HTTP, for nginx fastcgi_pass or Apache mod_proxy_fcgi")
-	root := fs.String("root", "", "URL `prefix` the server is mounted under; SCRIPT_NAME starts with it (for FastCGI behind location /app/, say /app)")
-	forwarded := fs.String("forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
-	timeout := fs.Duration("timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
-	queueTimeout := fs.Duration("queue-timeout", 5*time.Second, "how long a request waits for a free Lua state before 503")
-	states := fs.Int("states", 0, "Lua states per app, hence concurrent requests per app (default 2 x CPUs, at least 4)")
-	maxBody := fs.Int64("max-body", 32<<20, "largest request body in bytes (-1: no limit)")
-	trust := fs.Bool("trust", false, "open the whole Lua standard library (io, os, debug) to apps")
-	reload := fs.Bool("reload", true, "reload a plugin as soon as its files change (turn off in production with --reload=false)")
-	poll := fs.Duration("poll", 0, "poll for changes at this interval instead of using file system events (NFS, some container mounts)")
-	dev := fs.Bool("dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
-	accessLog := fs.String("access-log", "-", "access log `file`: - for stderr, off for none")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	stateMax := fs.Int("state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
-	stateJitter := fs.Int("state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
-	var limits luabridge.Limits
-	fs.Var(&limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
-	serviceFlags := addServiceFlags(fs)
-	sqlf := addSQLFlags(fs)
-	wk := addWorkerFlags(fs)
+	fs.StringVar(&f.bind, "bind", "127.0.0.1:8000", "`address` to listen on: host:port (port 0 picks a free one), or unix:PATH")
+	fs.BoolVar(&f.fastCGI, "fastcgi", false, "speak FastCGI instead of HTTP, for nginx fastcgi_pass or Apache mod_proxy_fcgi")
+	fs.StringVar(&f.root, "root", "", "URL `prefix` the server is mounted under; SCRIPT_NAME starts with it (for FastCGI behind location /app/, say /app)")
+	fs.StringVar(&f.forwarded, "forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
+	fs.DurationVar(&f.queueTimeout, "queue-timeout", 5*time.Second, "how long a request waits for a free Lua state before 503")
+	fs.IntVar(&f.states, "states", 0, "Lua states per app, hence concurrent requests per app (default 2 x CPUs, at least 4)")
+	fs.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body in bytes (-1: no limit)")
+	fs.BoolVar(&f.trust, "trust", false, "open the whole Lua standard library (io, os, debug) to apps")
+	fs.BoolVar(&f.reload, "reload", true, "reload a plugin as soon as its files change (turn off in production with --reload=false)")
+	fs.DurationVar(&f.poll, "poll", 0, "poll for changes at this interval instead of using file system events (NFS, some container mounts)")
+	fs.BoolVar(&f.dev, "dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
+	fs.StringVar(&f.accessLog, "access-log", "-", "access log `file`: - for stderr, off for none")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.services = addServiceFlags(fs)
+	f.sql = addSQLFlags(fs)
+	f.workers = addWorkerFlags(fs)
+	fs.IntVar(&f.stateMax, "state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
+	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
+	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, 0, false
 		}
-		return 2
+		return nil, 2, false
 	}
 	if fs.NArg() > 1 {
 		fs.Usage()
-		return 2
+		return nil, 2, false
 	}
-	dir := "plugins"
 	if fs.NArg() == 1 {
-		dir = fs.Arg(0)
+		f.dir = fs.Arg(0)
 	}
+	return f, 0, true
+}
 
+// config is the host's configuration for the flags, services is what the
+// service flags opened; closeFn releases what config opened (the access log
+// file).
+func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lualib.Services) (cfg host.Config, closeFn func(), err error) {
+	cfg = host.Config{
+		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll}},
+		States:            f.states,
+		Timeout:           f.timeout,
+		QueueTimeout:      f.queueTimeout,
+		MaxBodyBytes:      f.maxBody,
+		Trust:             f.trust,
+		Dev:               f.dev,
+		Validate:          f.dev,
+		Root:              f.root,
+		Logger:            logger,
+		Services:          services,
+		Limits:            f.limits,
+		ForwardedAllowIPs: strings.Split(f.forwarded, ","),
+
+		StateMaxRequests:       f.stateMax,
+		StateMaxRequestsJitter: f.stateJitter,
+	}
+	switch f.accessLog {
+	case "off", "":
+	case "-":
+		cfg.AccessLog = stderr
+	default:
+		file, err := os.OpenFile(f.accessLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("open the access log: %w", err)
+		}
+		cfg.AccessLog = file
+		return cfg, func() { file.Close() }, nil
+	}
+	return cfg, func() {}, nil
+}
+
+func serve(args []string, stderr io.Writer) int {
+	f, code, ok := parseServe(args, stderr)
+	if !ok {
+		return code
+	}
 	// Each request allocates a few kilobytes over a small live heap, so the
 	// default GOGC=100 collects very often; 400 costs little memory (a few
 	// times that small heap) and about a tenth of a hello-world's CPU
@@ -74,80 +133,63 @@ func serve(args []string, stderr io.Writer) int {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		fmt.Fprintf(stderr, "lsgi: -log-level: %v\n", err)
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	logger, code, done := wk.start(args, *bind, *fastCGI, level, logger, stderr)
+	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, level, logger, stderr)
 	if done {
 		return code
 	}
-	services, err := serviceFlags.build(logger)
-	if err == nil {
-		if err = sqlf.fill(services, logger); err != nil {
-			services.Close()
-		}
-	}
+	slog.SetDefault(logger) // the transports log what they catch there
+	services, err := f.buildServices(logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
 	}
 	defer services.Close()
-
-	cfg := host.Config{
-		Dir:          dir,
-		States:       *states,
-		Timeout:      *timeout,
-		QueueTimeout: *queueTimeout,
-		MaxBodyBytes: *maxBody,
-		Trust:        *trust,
-		Watch:        *reload,
-		PollInterval: *poll,
-		Dev:          *dev,
-		Root:         *root,
-		Logger:       logger,
-		Limits:       limits,
-
-		StateMaxRequests:       *stateMax,
-		StateMaxRequestsJitter: *stateJitter,
-		Services:               services,
-
-		ForwardedAllowIPs: strings.Split(*forwarded, ","),
+	cfg, closeLog, err := f.config(stderr, logger, services)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
 	}
-	switch *accessLog {
-	case "off", "":
-	case "-":
-		cfg.AccessLog = stderr
-	default:
-		f, err := os.OpenFile(*accessLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			logger.Error("cannot open the access log", "err", err)
-			return 1
-		}
-		defer f.Close()
-		cfg.AccessLog = f
-	}
-
+	defer closeLog()
 	h, err := host.New(cfg)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
-	defer h.Close()
-
-	ln, err := wk.listen(*bind)
+	ln, err := f.workers.listen(f.bind)
 	if err != nil {
+		h.Close()
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
-	if *fastCGI {
-		return serveFastCGI(ln, h, logger)
+	if f.fastCGI {
+		return serveFastCGI(ln, h, f.workers.graceful, logger)
 	}
-	srv := host.NewHTTPServer(ln.Addr().String(), wk.count(h), logger)
+	return serveHTTP(ln, h, f, logger)
+}
 
+// buildServices opens the resources the service and SQL flags describe.
+func (f *serveFlags) buildServices(logger *slog.Logger) (*lualib.Services, error) {
+	services, err := f.services.build(logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.sql.fill(services, logger); err != nil {
+		services.Close()
+		return nil, err
+	}
+	return services, nil
+}
+
+// serveHTTP serves HTTP on ln until SIGINT or SIGTERM, reloading every app
+// on SIGHUP, then shuts down within the graceful timeout.
+func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Logger) int {
+	srv := transport.NewHTTPServer(ln.Addr().String(), f.workers.count(h), logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -155,12 +197,12 @@ func serve(args []string, stderr io.Writer) int {
 	defer signal.Stop(hup)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", dir, "version", host.Version)
-
+	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version)
 	for running := true; running; {
 		select {
 		case err := <-served:
 			logger.Error("server stopped", "err", err)
+			h.Close()
 			return 1
 		case <-hup:
 			logger.Info("SIGHUP: reloading every app")
@@ -172,12 +214,15 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}
 	stop()
-	logger.Info("shutting down: finishing in-flight requests", "grace", wk.graceful)
-	sctx, cancel := context.WithTimeout(context.Background(), wk.graceful)
+	logger.Info("shutting down: finishing in-flight requests", "grace", f.workers.graceful)
+	sctx, cancel := context.WithTimeout(context.Background(), f.workers.graceful)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at the end of the grace period", "err", err)
 		_ = srv.Close()
+	}
+	if err := h.Shutdown(sctx); err != nil {
+		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("server", "err", err)
@@ -198,22 +243,28 @@ func listen(addr string) (net.Listener, error) {
 
 // serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM. net/http/fcgi
 // has no graceful shutdown: closing the listener stops new connections, and
-// requests in flight get the grace period to finish.
-func serveFastCGI(ln net.Listener, h *host.Handler, logger *slog.Logger) int {
+// the handler's shutdown waits for plugin loads within the grace period.
+func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- host.ServeFastCGI(ln, h) }()
+	go func() { served <- transport.ServeFastCGI(ln, h) }()
 	logger.Info("Listening at: fastcgi://"+ln.Addr().String(), "version", host.Version)
 	select {
 	case err := <-served:
 		logger.Error("FastCGI server stopped", "err", err)
+		h.Close()
 		return 1
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
 	ln.Close()
 	<-served
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := h.Shutdown(sctx); err != nil {
+		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
+	}
 	logger.Info("stopped")
 	return 0
 }

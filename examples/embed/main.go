@@ -8,12 +8,12 @@
 //
 //   - an LSGI handler mounted under a prefix ([host.Config.Root] "/lua"), so
 //     that SCRIPT_NAME starts with /lua and apps build correct links;
-//   - Lua apps shipped inside the binary with embed.FS ([host.Config.FS]);
+//   - Lua apps shipped inside the binary with embed.FS ([host.FolderFS]);
 //   - a Go function exposed to Lua as a require-able module
 //     ([host.Config.Modules]): require "greeter";
-//   - a per-request environ entry computed in Go ([host.Config.Environ]):
-//     example.user, here read from an X-User header that stands in for
-//     real authentication.
+//   - a per-request environ entry computed in Go by a middleware
+//     ([environ.WithVars]): example.user, here read from an X-User header
+//     that stands in for real authentication.
 //
 // Routes:
 //
@@ -42,6 +42,7 @@ import (
 	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/host"
 	"github.com/lsgi/lsgi/luabridge"
+	"github.com/lsgi/lsgi/transport"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -77,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
-	srv := host.NewHTTPServer(ln.Addr().String(), app, logger)
+	srv := transport.NewHTTPServer(ln.Addr().String(), app, logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
@@ -127,25 +128,24 @@ func newApp(pluginsDir string, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	inside, err := host.New(host.Config{
-		FS:      apps, // read once: an embedded app changes with the binary
+		// Read once: an embedded app changes with the binary.
+		Plugins: []host.PluginSource{host.FolderFS{FS: apps}},
 		Root:    "/lua",
 		Modules: modules,
-		Environ: userEnviron,
 		Logger:  logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.hosts = append(a.hosts, inside)
-	mux.Handle("/lua/", inside)
+	mux.Handle("/lua/", withUser(inside))
 
 	if pluginsDir != "" {
 		plugins, err := host.New(host.Config{
-			Dir:     pluginsDir,
-			Watch:   true, // a folder on disk can be reloaded on change
+			// A folder on disk can be reloaded on change.
+			Plugins: []host.PluginSource{host.Folder{Path: pluginsDir, Watch: true}},
 			Root:    "/plugins",
 			Modules: modules,
-			Environ: userEnviron,
 			Logger:  logger,
 		})
 		if err != nil {
@@ -153,7 +153,7 @@ func newApp(pluginsDir string, logger *slog.Logger) (*app, error) {
 			return nil, err
 		}
 		a.hosts = append(a.hosts, plugins)
-		mux.Handle("/plugins/", plugins)
+		mux.Handle("/plugins/", withUser(plugins))
 	}
 	a.Handler = mux
 	return a, nil
@@ -186,11 +186,13 @@ func openGreeter(L *lua.LState) int {
 	return 1
 }
 
-// userEnviron adds example.user to each request's environ. A real program
+// withUser adds example.user to each request's environ. A real program
 // would take it from its authentication, not from a client's header.
-func userEnviron(r *http.Request) []environ.Var {
-	if user := r.Header.Get("X-User"); user != "" {
-		return []environ.Var{{Name: "example.user", Value: user}}
-	}
-	return nil
+func withUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user := r.Header.Get("X-User"); user != "" {
+			r = environ.WithVars(r, environ.Var{Name: "example.user", Value: user})
+		}
+		next.ServeHTTP(w, r)
+	})
 }

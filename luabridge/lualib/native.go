@@ -2,7 +2,8 @@ package lualib
 
 // This file implements lsgi._native, the private Go helpers of the Lua
 // modules: a pcall that keeps the traceback, logging, safe tostring,
-// multipart parsing, gzip streams and the static file server. Apps should
+// multipart parsing, gzip streams, the static file server and the HTTP
+// syntax rules. Apps should
 // not require it; its API may change.
 
 import (
@@ -19,6 +20,8 @@ import (
 
 	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 func (s *Shared) openNative(L *lua.LState) int {
@@ -29,9 +32,38 @@ func (s *Shared) openNative(L *lua.LState) int {
 		"parse_multipart": nativeParseMultipart,
 		"gzip":            nativeGzip,
 		"static":          s.nativeStatic,
+		// The HTTP rules lsgi.validator checks, from the one place they
+		// are written (package httpsyntax).
+		"is_token":           nativePredicate(httpsyntax.IsToken),
+		"is_field_value":     nativePredicate(httpsyntax.IsFieldValue),
+		"is_hop_by_hop":      nativePredicate(httpsyntax.IsHopByHop),
+		"is_reserved_header": nativePredicate(httpsyntax.IsReserved),
+		"is_decimal":         nativePredicate(httpsyntax.IsDecimal),
+		"check_status":       nativeCheckStatus,
 	})
 	mod.RawSetString("dev", lua.LBool(s.dev))
 	L.Push(mod)
+	return 1
+}
+
+// nativePredicate makes a Lua function of a string predicate: f(s) -> bool,
+// false for a value that is not a string.
+func nativePredicate(pred func(string) bool) lua.LGFunction {
+	return func(L *lua.LState) int {
+		s, ok := L.Get(1).(lua.LString)
+		L.Push(lua.LBool(ok && pred(string(s))))
+		return 1
+	}
+}
+
+// nativeCheckStatus: check_status(s) -> nil | message. The message says
+// what makes s no LSGI status (docs/SPEC.md 6); s must be a string.
+func nativeCheckStatus(L *lua.LState) int {
+	if _, _, err := httpsyntax.ParseStatus(L.CheckString(1)); err != nil {
+		L.Push(lua.LString(err.Error()))
+		return 1
+	}
+	L.Push(lua.LNil)
 	return 1
 }
 

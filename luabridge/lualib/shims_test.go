@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lsgi/lsgi/host/lsgitest"
+	"github.com/lsgi/lsgi/lsgitest"
 )
 
 // shimsApp reports which lfs and coxpcall a require finds, and whether the

@@ -377,54 +377,26 @@ func pushHeaders(L *lua.LState, h [][2]string) {
 }
 
 func (srv *staticServer) serve(L *lua.LState, req staticRequest) int {
-	notServed := func(reason string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(reason))
-		return 2
-	}
 	p, wantDir, reason := cleanRel(req.rel)
+	if reason == staticDirectory && srv.index == "" {
+		reason = staticNotFound
+	}
 	if reason != "" {
-		if reason == staticDirectory && srv.index == "" {
-			reason = staticNotFound
-		}
-		return notServed(reason)
+		return notServed(L, reason)
 	}
 	name, fi, reason := srv.locate(p, wantDir)
 	if reason != "" {
-		return notServed(reason)
+		return notServed(L, reason)
 	}
 	etag, err := srv.etag(name, fi)
 	if err != nil {
-		return notServed(staticNotFound)
+		return notServed(L, staticNotFound)
 	}
-	mod := fi.ModTime()
-	size := fi.Size()
-
-	common := [][2]string{{"ETag", etag}}
-	if !mod.IsZero() {
-		common = append(common, [2]string{"Last-Modified", mod.UTC().Format(http.TimeFormat)})
+	mod, size := fi.ModTime(), fi.Size()
+	common := srv.cacheHeaders(etag, mod)
+	if notModified(req, etag, mod) {
+		return pushResponse(L, "304 Not Modified", common, L.NewTable())
 	}
-	if srv.maxAge >= 0 {
-		common = append(common, [2]string{"Cache-Control", "public, max-age=" + strconv.Itoa(srv.maxAge)})
-	}
-
-	// Conditional requests, RFC 9110 §13.2.2: If-None-Match wins over
-	// If-Modified-Since.
-	notModified := false
-	if req.ifNoneMatch != "" {
-		notModified = noneMatch(req.ifNoneMatch, etag)
-	} else if req.ifModifiedSince != "" && !mod.IsZero() {
-		if t, err := http.ParseTime(req.ifModifiedSince); err == nil && !mod.Truncate(time.Second).After(t) {
-			notModified = true
-		}
-	}
-	if notModified {
-		L.Push(lua.LString("304 Not Modified"))
-		pushHeaders(L, common)
-		L.Push(L.NewTable())
-		return 3
-	}
-
 	status := "200 OK"
 	span := byteRange{0, size}
 	headers := append([][2]string{{"Content-Type", contentType(name)}}, common...)
@@ -433,10 +405,8 @@ func (srv *staticServer) serve(L *lua.LState, req staticRequest) int {
 		r, ok, unsatisfiable := parseRange(req.rangeHd, size)
 		switch {
 		case unsatisfiable:
-			L.Push(lua.LString("416 Range Not Satisfiable"))
-			pushHeaders(L, append(common, [2]string{"Content-Range", "bytes */" + strconv.FormatInt(size, 10)}, [2]string{"Content-Length", "0"}))
-			L.Push(L.NewTable())
-			return 3
+			return pushResponse(L, "416 Range Not Satisfiable", append(common,
+				[2]string{"Content-Range", "bytes */" + strconv.FormatInt(size, 10)}, [2]string{"Content-Length", "0"}), L.NewTable())
 		case ok:
 			status = "206 Partial Content"
 			span = r
@@ -444,39 +414,76 @@ func (srv *staticServer) serve(L *lua.LState, req staticRequest) int {
 		}
 	}
 	headers = append(headers, [2]string{"Content-Length", strconv.FormatInt(span.length, 10)})
-
 	if req.method == "HEAD" || span.length == 0 {
-		L.Push(lua.LString(status))
-		pushHeaders(L, headers)
-		L.Push(L.NewTable())
-		return 3
+		return pushResponse(L, status, headers, L.NewTable())
 	}
+	return srv.pushBody(L, name, status, headers, span)
+}
+
+// notServed returns nil and the reason the file is not served.
+func notServed(L *lua.LState, reason string) int {
+	L.Push(lua.LNil)
+	L.Push(lua.LString(reason))
+	return 2
+}
+
+// pushResponse returns status, headers and body to Lua.
+func pushResponse(L *lua.LState, status string, headers [][2]string, body lua.LValue) int {
+	L.Push(lua.LString(status))
+	pushHeaders(L, headers)
+	L.Push(body)
+	return 3
+}
+
+// cacheHeaders are the validators and caching fields of every response for
+// a file.
+func (srv *staticServer) cacheHeaders(etag string, mod time.Time) [][2]string {
+	common := [][2]string{{"ETag", etag}}
+	if !mod.IsZero() {
+		common = append(common, [2]string{"Last-Modified", mod.UTC().Format(http.TimeFormat)})
+	}
+	if srv.maxAge >= 0 {
+		common = append(common, [2]string{"Cache-Control", "public, max-age=" + strconv.Itoa(srv.maxAge)})
+	}
+	return common
+}
+
+// notModified evaluates a conditional request, RFC 9110 §13.2.2:
+// If-None-Match wins over If-Modified-Since.
+func notModified(req staticRequest, etag string, mod time.Time) bool {
+	if req.ifNoneMatch != "" {
+		return noneMatch(req.ifNoneMatch, etag)
+	}
+	if req.ifModifiedSince != "" && !mod.IsZero() {
+		t, err := http.ParseTime(req.ifModifiedSince)
+		return err == nil && !mod.Truncate(time.Second).After(t)
+	}
+	return false
+}
+
+// pushBody returns the response with the span of the file as its body:
+// read whole when small, streamed otherwise.
+func (srv *staticServer) pushBody(L *lua.LState, name, status string, headers [][2]string, span byteRange) int {
 	f, err := srv.fsys.Open(name)
 	if err != nil {
-		return notServed(staticNotFound)
+		return notServed(L, staticNotFound)
 	}
 	if err := skip(f, span.start); err != nil {
 		f.Close()
-		return notServed(staticNotFound)
+		return notServed(L, staticNotFound)
 	}
 	src := io.LimitReader(f, span.length)
-	if span.length <= staticInlineMax {
-		data, err := io.ReadAll(src)
-		f.Close()
-		if err != nil || int64(len(data)) != span.length {
-			L.RaiseError("lsgi.middleware.static: read %s: file changed or unreadable", name)
-		}
-		L.Push(lua.LString(status))
-		pushHeaders(L, headers)
-		body := L.CreateTable(1, 0)
-		body.Append(lua.LString(data))
-		L.Push(body)
-		return 3
+	if span.length > staticInlineMax {
+		return pushResponse(L, status, headers, streamBody(L, f, src, span.length, name))
 	}
-	L.Push(lua.LString(status))
-	pushHeaders(L, headers)
-	L.Push(streamBody(L, f, src, span.length, name))
-	return 3
+	data, err := io.ReadAll(src)
+	f.Close()
+	if err != nil || int64(len(data)) != span.length {
+		L.RaiseError("lsgi.middleware.static: read %s: file changed or unreadable", name)
+	}
+	body := L.CreateTable(1, 0)
+	body.Append(lua.LString(data))
+	return pushResponse(L, status, headers, body)
 }
 
 // skip moves f to offset, by seeking when it can.

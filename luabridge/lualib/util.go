@@ -4,7 +4,6 @@ package lualib
 // the URL, query-string and cookie helpers the other modules share.
 
 import (
-	"net"
 	"net/http"
 	"path"
 	"sort"
@@ -14,6 +13,9 @@ import (
 
 	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/lsgi/lsgi/environ"
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 func (s *Shared) openUtil(L *lua.LState) int {
@@ -566,29 +568,14 @@ func utilStatusLine(L *lua.LState) int {
 	return 1
 }
 
-// hopByHop lists the header names an app must not send (PEP 3333 "Other
-// HTTP Features"; docs/SPEC.md), in lower case.
-var hopByHop = map[string]bool{
-	"connection": true, "keep-alive": true, "proxy-authenticate": true,
-	"proxy-authorization": true, "te": true, "trailer": true, "trailers": true,
-	"transfer-encoding": true, "upgrade": true, "proxy-connection": true,
-}
-
 func utilIsHopByHop(L *lua.LState) int {
-	L.Push(lua.LBool(hopByHop[strings.ToLower(checkLString(L, 1))]))
+	L.Push(lua.LBool(httpsyntax.IsHopByHop(checkLString(L, 1))))
 	return 1
-}
-
-// isLoopback reports whether addr (an IP address as in REMOTE_ADDR, no
-// port) is a loopback address: 127.0.0.0/8 or ::1.
-func isLoopback(addr string) bool {
-	ip := net.ParseIP(addr)
-	return ip != nil && ip.IsLoopback()
 }
 
 func utilIsLoopback(L *lua.LState) int {
 	s, _ := L.Get(1).(lua.LString)
-	L.Push(lua.LBool(isLoopback(string(s))))
+	L.Push(lua.LBool(environ.IsLoopback(string(s))))
 	return 1
 }
 

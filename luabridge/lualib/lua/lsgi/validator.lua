@@ -29,21 +29,18 @@
 --   or after close(), and close() is called at most once (and forwarded to
 --   the app's body).
 local body = require "lsgi.body"
+-- The HTTP rules (tokens, field values, hop-by-hop names, status lines) come
+-- from Go, where the host checks them too: they are written once.
+local native = require "lsgi._native"
 local type, select, error, tostring, rawget, pairs, next, setmetatable, getmetatable =
   type, select, error, tostring, rawget, pairs, next, setmetatable, getmetatable
-local find, sub, lower, format, tonumber = string.find, string.sub, string.lower, string.format, tonumber
+local find, sub, lower, format = string.find, string.sub, string.lower, string.format
 
 local M = {}
 
 local function fail(msg, level)
   error("lsgi.validator: " .. msg, level and level + 1 or 0)
 end
-
-local HOP_BY_HOP = {
-  ["connection"] = true, ["keep-alive"] = true, ["proxy-authenticate"] = true,
-  ["proxy-authorization"] = true, ["te"] = true, ["trailer"] = true, ["trailers"] = true,
-  ["transfer-encoding"] = true, ["upgrade"] = true, ["proxy-connection"] = true,
-}
 
 local REQUIRED = { "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING",
   "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL" }
@@ -156,7 +153,7 @@ local function check_environ(environ)
     fail("environ.SCRIPT_NAME must be \"\" or start with \"/\", got " .. describe(environ.SCRIPT_NAME), 3)
   end
   local cl = environ.CONTENT_LENGTH
-  if cl ~= nil and not find(cl, "^%d+$") then
+  if cl ~= nil and not native.is_decimal(cl) then
     fail("environ.CONTENT_LENGTH must be decimal digits, got " .. describe(cl), 3)
   end
   local v = environ["lsgi.version"]
@@ -186,22 +183,9 @@ local function check_status(status)
   if type(status) ~= "string" then
     fail("status must be a string like \"200 OK\", got " .. describe(status), 3)
   end
-  if find(status, "[%z\1-\8\10-\31\127]") then
-    fail("status contains control characters: " .. describe(status), 3)
-  end
-  local code = find(status, "^%d%d%d ") and tonumber(sub(status, 1, 3))
-  if not code then
-    fail("status must be three digits, a space and a reason, got " .. describe(status), 3)
-  end
-  if code < 200 or code > 599 then
-    fail("status code must be from 200 to 599, got " .. describe(status), 3)
-  end
-  if #status < 5 or find(status, "%s$") then
-    fail("status must have a reason and no trailing space, got " .. describe(status), 3)
-  end
+  local problem = native.check_status(status)
+  if problem then fail(problem, 3) end
 end
-
-local TOKEN = "^[%w!#%$%%&'%*%+%-%.%^_`|~]+$"
 
 local function check_headers(headers)
   if type(headers) ~= "table" then
@@ -225,17 +209,16 @@ local function check_headers(headers)
     if type(value) ~= "string" then
       fail("headers[" .. i .. "] (" .. name .. "): the value must be a string, got " .. describe(value), 3)
     end
-    if not find(name, TOKEN) then fail("headers[" .. i .. "]: bad header name " .. describe(name), 3) end
-    local key = lower(name)
-    if key == "status" then fail("headers[" .. i .. "]: an app must not send a Status header", 3) end
-    if HOP_BY_HOP[key] then
+    if not native.is_token(name) then fail("headers[" .. i .. "]: bad header name " .. describe(name), 3) end
+    if native.is_reserved_header(name) then fail("headers[" .. i .. "]: an app must not send a Status header", 3) end
+    if native.is_hop_by_hop(name) then
       fail("headers[" .. i .. "]: " .. name .. " is a hop-by-hop header, which only the server may send", 3)
     end
-    if find(value, "[%z\1-\8\10-\31\127]") then
+    if not native.is_field_value(value) then
       fail("headers[" .. i .. "] (" .. name .. "): the value contains control characters: " .. describe(value), 3)
     end
-    if key == "content-length" then
-      if not find(value, "^%d+$") then fail("Content-Length must be decimal digits, got " .. describe(value), 3) end
+    if lower(name) == "content-length" then
+      if not native.is_decimal(value) then fail("Content-Length must be decimal digits, got " .. describe(value), 3) end
       if lengths and lengths ~= value then fail("two different Content-Length headers", 3) end
       lengths = value
     end

@@ -4,7 +4,6 @@ import (
 	"io"
 
 	"context"
-	"github.com/fsnotify/fsnotify"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 // versionApp is a plugin whose body names its version.
@@ -61,7 +62,7 @@ func TestWatchReloads(t *testing.T) {
 		t.Run(mode.desc, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFile(t, filepath.Join(dir, "app.lua"), versionApp("v1"))
-			h, logs := newTestHandler(t, Config{Dir: dir, Watch: true, PollInterval: mode.poll})
+			h, logs := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir, Watch: true, PollInterval: mode.poll}}})
 			waitBody(t, h, "/app", "v1")
 
 			writeFile(t, filepath.Join(dir, "app.lua"), versionApp("v2"))
@@ -99,7 +100,7 @@ func TestReloadOnlyChangedPlugin(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "a.lua"), `n = 0 return function(e, sr) n = n + 1 sr("200 OK", {}) return {"a" .. n} end`)
 	writeFile(t, filepath.Join(dir, "b/init.lua"), `local m = require "m" return function(e, sr) sr("200 OK", {}) return {m} end`)
 	writeFile(t, filepath.Join(dir, "b/m.lua"), `return "m1"`)
-	h, _ := newTestHandler(t, Config{Dir: dir, Watch: true, States: 1})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir, Watch: true}}, States: 1})
 	waitBody(t, h, "/a", "a1")
 	waitBody(t, h, "/b", "m1")
 	writeFile(t, filepath.Join(dir, "b/m.lua"), `return "m2"`)
@@ -111,11 +112,11 @@ func TestReloadOnlyChangedPlugin(t *testing.T) {
 func TestSaveWithoutChangeDoesNotReload(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.lua"), versionApp("v1"))
-	h, _ := newTestHandler(t, Config{Dir: dir})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir}}})
 	pl, _ := h.reg.lookup("/a")
 	before := pl.current.Load()
 	writeFile(t, filepath.Join(dir, "a.lua"), versionApp("v1"))
-	h.reg.sync(context.Background(), "a")
+	h.reg.update(context.Background(), scope{src: 0, names: []string{"a"}})
 	if pl.current.Load() != before {
 		t.Error("an identical save loaded a new version")
 	}
@@ -134,7 +135,7 @@ func TestInFlightRequestFinishesOnOldVersion(t *testing.T) {
 			return "v1." .. i .. ";"
 		end, __index = {close = function() e["lsgi.errors"]:write("CLOSED v1\n") end}})
 	end`)
-	h, logs := newTestHandler(t, Config{Dir: dir})
+	h, logs := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir}}})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -149,7 +150,7 @@ func TestInFlightRequestFinishesOnOldVersion(t *testing.T) {
 	}
 	// Swap to v2 while v1 is mid-stream.
 	writeFile(t, filepath.Join(dir, "s.lua"), versionApp("v2"))
-	h.reg.sync(context.Background(), "s")
+	h.reg.update(context.Background(), scope{src: 0, names: []string{"s"}})
 	if rec := get(h, "GET", "/s"); rec.Body.String() != "v2" {
 		t.Errorf("new request during the swap: %q, want v2", rec.Body.String())
 	}
@@ -181,7 +182,7 @@ func TestNoLeakAfterManyReloads(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.lua"), versionApp("a"))
 	writeFile(t, filepath.Join(dir, "b.lua"), versionApp("b"))
-	h, _ := newTestHandler(t, Config{Dir: dir, Watch: true, States: 4})
+	h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir, Watch: true}}, States: 4})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	client := srv.Client()

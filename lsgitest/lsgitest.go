@@ -1,6 +1,6 @@
 // Package lsgitest runs LSGI apps in process for Go tests: an
 // *http.Request in, a recorded response out, with no socket. It is to LSGI
-// apps what net/http/httptest is to handlers.
+// apps (package host) what net/http/httptest is to handlers (net/http).
 //
 // Apps run with lsgi.validator on, so a test fails loudly on any breach of
 // the LSGI contract, as Python's wsgiref.validate makes a WSGI app's tests
@@ -13,12 +13,14 @@ package lsgitest
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/lsgi/lsgi/host"
+	"github.com/lsgi/lsgi/transport"
 )
 
 // App is an LSGI app loaded for a test.
@@ -33,24 +35,21 @@ type App struct {
 // app is closed when the test ends.
 func New(tb testing.TB, file string) *App {
 	tb.Helper()
-	return load(tb, host.App{Mount: "/", File: file})
+	return load(tb, host.App{File: file})
 }
 
 // NewSource loads an app from Lua source, as New does for a file.
 func NewSource(tb testing.TB, source string) *App {
 	tb.Helper()
-	return load(tb, host.App{Mount: "/", Source: source, Name: "app"})
+	return load(tb, host.App{Source: source, Name: "app"})
 }
 
 func load(tb testing.TB, app host.App) *App {
 	tb.Helper()
 	logs := &bytes.Buffer{}
-	h, err := host.New(host.Config{
-		NoPlugins: true,
-		Apps:      []host.App{app},
-		Validate:  true,
-		States:    1,
-		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+	h, err := host.NewApp(app, host.Config{
+		Validate: true,
+		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		tb.Fatalf("lsgitest: %v", err)
@@ -77,7 +76,11 @@ type Result struct {
 func (a *App) Do(r *http.Request) *Result {
 	a.tb.Helper()
 	res := &Result{ResponseRecorder: httptest.NewRecorder()}
-	res.Aborted = host.ServeAborting(a.h, res, r)
+	err := transport.Catch(a.h, res, r)
+	res.Aborted = errors.Is(err, host.ErrAborted)
+	if err != nil && !res.Aborted {
+		a.tb.Fatalf("lsgitest: %v", err)
+	}
 	return res
 }
 

@@ -1,5 +1,5 @@
-// This file checks an environ against the LSGI contract, after wsgiref's
-// validate.py check_environ.
+// This file holds Check, which the tests use to hold every environ Build
+// makes to the LSGI contract, after wsgiref's validate.py check_environ.
 
 package environ
 
@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lsgi/lsgi/httpsyntax"
 )
 
 // required are the variables every environ has, in the order Check reports
@@ -23,7 +25,7 @@ var required = [...]string{
 }
 
 // nonEmpty are variables that must not be "" when they are present: an
-// absent fact is left out, not set to "" (PEP 3333; rule E-18).
+// absent fact is left out, not set to "" (PEP 3333; docs/SPEC.md 9.1).
 var nonEmpty = [...]string{
 	"REQUEST_METHOD",
 	"SERVER_NAME",
@@ -91,7 +93,7 @@ func Check(vars Vars) error {
 		}
 	}
 	for _, name := range [...]string{"SERVER_PORT", "REMOTE_PORT", "CONTENT_LENGTH"} {
-		if v, ok := seen[name]; ok && !isDigits(v) {
+		if v, ok := seen[name]; ok && !httpsyntax.IsDecimal(v) {
 			return fmt.Errorf("environ: %s is not a decimal number: %q", name, v)
 		}
 	}
@@ -136,17 +138,4 @@ func Check(vars Vars) error {
 		}
 	}
 	return nil
-}
-
-// isDigits reports whether s is 1*DIGIT.
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

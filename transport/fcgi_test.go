@@ -1,13 +1,18 @@
-package host
+package transport_test
 
 import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lsgi/lsgi/host"
+	"github.com/lsgi/lsgi/transport"
 )
 
 // fcgiRecord builds one FastCGI record.
@@ -49,7 +54,8 @@ func fcgiRequest(t *testing.T, addr, uri string) (stdout string, ended bool) {
 	var req bytes.Buffer
 	req.Write(fcgiRecord(begin, 1, []byte{0, 1, 0, 0, 0, 0, 0, 0})) // responder, close conn after
 	req.Write(fcgiRecord(params, 1, fcgiParams("REQUEST_METHOD", "GET", "REQUEST_URI", uri,
-		"SERVER_PROTOCOL", "HTTP/1.1", "SERVER_NAME", "example.org", "SERVER_PORT", "80", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5000")))
+		"SERVER_PROTOCOL", "HTTP/1.1", "SERVER_NAME", "example.org", "SERVER_PORT", "80", "REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "5000",
+		"REMOTE_USER", "ann")))
 	req.Write(fcgiRecord(params, 1, nil))
 	req.Write(fcgiRecord(stdin, 1, nil))
 	if _, err := c.Write(req.Bytes()); err != nil {
@@ -74,30 +80,47 @@ func fcgiRequest(t *testing.T, addr, uri string) (stdout string, ended bool) {
 	}
 }
 
-func TestFastCGI(t *testing.T) {
-	h, _ := newTestHandler(t, Config{NoPlugins: true, Root: "/app", Apps: []App{
-		{Mount: "/ok", Source: `return function(e, sr) sr("200 OK", {}) return {e.SCRIPT_NAME .. "|" .. e.PATH_INFO .. "|" .. e.SERVER_NAME .. "|" .. e.REQUEST_URI} end`},
-		{Mount: "/mid", Source: `return function(e, sr) sr("200 OK", {}) local n = 0
+// TestFastCGIMux serves a plain ServeMux over FastCGI: a Go handler beside
+// LSGI apps, as one program behind nginx.
+func TestFastCGIMux(t *testing.T) {
+	h, err := host.New(host.Config{Root: "/app", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Plugins: []host.PluginSource{
+		host.App{Mount: "/ok", Source: `return function(e, sr) sr("200 OK", {}) return {e.SCRIPT_NAME .. "|" .. e.PATH_INFO .. "|" .. e.SERVER_NAME .. "|" .. e.REQUEST_URI .. "|" .. tostring(e.REMOTE_USER)} end`},
+		host.App{Mount: "/mid", Source: `return function(e, sr) sr("200 OK", {}) local n = 0
 			return function() n = n + 1 if n == 1 then return "part" end error("boom") end end`},
 	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/app/", h)
+	mux.HandleFunc("/go", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "go handler") })
+	mux.HandleFunc("/panics", func(w http.ResponseWriter, r *http.Request) { panic("a bug") })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go ServeFastCGI(ln, h)
+	go transport.ServeFastCGI(ln, mux)
 	defer ln.Close()
+	addr := ln.Addr().String()
 
-	out, ended := fcgiRequest(t, ln.Addr().String(), "/app/ok/x?q=1")
-	if !ended || !strings.HasSuffix(out, "/app/ok|/x|example.org|/app/ok/x?q=1") {
-		t.Errorf("ok: ended %v, stdout %q", ended, out)
+	tests := []struct {
+		desc, uri, want string
+	}{
+		{"an LSGI app", "/app/ok/x?q=1", "/app/ok|/x|example.org|/app/ok/x?q=1|ann"},
+		{"the Go handler", "/go", "go handler"},
+		// An app error after the headers ends the response early (FastCGI
+		// has no way to mark it broken) and does not take the process down.
+		{"an app error after the headers", "/app/mid", "part"},
+		{"a Go handler that panics", "/panics", ""},
+		{"after both", "/app/ok/y", "|/y|example.org|/app/ok/y|ann"},
 	}
-	// An app error after the headers ends the response early (FastCGI has
-	// no way to mark it broken) and does not take the process down.
-	out, _ = fcgiRequest(t, ln.Addr().String(), "/app/mid")
-	if !strings.HasSuffix(out, "part") {
-		t.Errorf("an app error after the headers: stdout %q, want it to end after \"part\"", out)
-	}
-	if out, ended := fcgiRequest(t, ln.Addr().String(), "/app/ok/y"); !ended || !strings.HasSuffix(out, "|/y|example.org|/app/ok/y") {
-		t.Errorf("after an app error: ended %v, stdout %q", ended, out)
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			out, ended := fcgiRequest(t, addr, tt.uri)
+			if !ended || !strings.HasSuffix(out, tt.want) {
+				t.Errorf("ended %v, stdout %q, want it to end with %q", ended, out, tt.want)
+			}
+		})
 	}
 }

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -31,13 +30,14 @@ const racyWindow = 2 * time.Second
 // allPlugins is the work key for "look at the whole folder".
 const allPlugins = "*"
 
-// watcher keeps the mounts in line with the plugins folder: it watches the
+// watcher keeps the mounts in line with a plugins folder: it watches the
 // folder and its subfolders with fsnotify (watching folders, not files, so
 // that editors' atomic saves are seen), debounces events per plugin, and
-// syncs the plugin they belong to. Where the OS watcher cannot be had it
-// polls modification times instead.
+// asks the registry to update the plugin they belong to. Where the OS
+// watcher cannot be had it polls modification times instead.
 type watcher struct {
 	reg  *registry
+	src  int // the folder's index among the registry's sources
 	log  *slog.Logger
 	root string
 
@@ -47,9 +47,10 @@ type watcher struct {
 	mu      sync.Mutex
 	pending map[string]*pendingSync
 
-	work chan string
-	stop chan struct{}
-	wg   sync.WaitGroup
+	work    chan string
+	stop    chan struct{}
+	wg      sync.WaitGroup // the watcher's own goroutines
+	updates sync.WaitGroup // updates it started
 }
 
 type pendingSync struct {
@@ -57,23 +58,25 @@ type pendingSync struct {
 	first time.Time
 }
 
-// startWatcher watches root (the folder reg reads). With poll > 0 it polls
-// at that interval instead of using OS events.
-func startWatcher(reg *registry, root string, poll time.Duration, log *slog.Logger) (*watcher, error) {
+// startWatcher watches the folder that is source src of reg. With
+// PollInterval > 0 it polls at that interval instead of using OS events.
+func startWatcher(reg *registry, src int, folder Folder, log *slog.Logger) (*watcher, error) {
+	root := folder.Path
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("host: watch %s: %w", root, err)
 	}
 	w := &watcher{
 		reg:     reg,
+		src:     src,
 		log:     log,
 		root:    abs,
-		poll:    poll,
+		poll:    folder.PollInterval,
 		pending: map[string]*pendingSync{},
 		work:    make(chan string, 64),
 		stop:    make(chan struct{}),
 	}
-	if poll <= 0 {
+	if w.poll <= 0 {
 		if err := w.startEvents(); err != nil {
 			w.poll = time.Second
 			log.Warn("cannot watch the plugins folder for changes; polling modification times instead",
@@ -239,25 +242,29 @@ func (w *watcher) schedule(key string) {
 	w.pending[key] = p
 }
 
-// worker runs syncs one at a time.
+// worker hands each debounced change to the registry. It does not wait
+// for the update: the registry loads plugins concurrently, and a slow one
+// must not hold back another plugin's change.
 func (w *watcher) worker() {
 	defer w.wg.Done()
 	for {
 		select {
 		case key := <-w.work:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			sc := scope{src: w.src, names: []string{key}}
 			if key == allPlugins {
 				if w.fsw != nil {
 					// A swapped symlink may now point at other folders.
 					_ = w.watchTree(w.root)
 				}
-				if err := w.reg.syncAll(ctx, false); err != nil {
+				sc.names = nil
+			}
+			w.updates.Add(1)
+			go func() {
+				defer w.updates.Done()
+				if err := w.reg.update(w.reg.life, sc); err != nil && w.reg.life.Err() == nil {
 					w.log.Error("reload", "err", err)
 				}
-			} else {
-				w.reg.sync(ctx, key)
-			}
-			cancel()
+			}()
 		case <-w.stop:
 			return
 		}
@@ -331,7 +338,8 @@ func (w *watcher) fingerprint() [32]byte {
 	return sha256.Sum256([]byte(strings.Join(lines, "\n")))
 }
 
-// close stops watching and waits for a sync in progress to finish.
+// close stops watching and waits for the updates it started, which end
+// promptly once the registry's life has ended.
 func (w *watcher) close() {
 	close(w.stop)
 	w.mu.Lock()
@@ -344,4 +352,5 @@ func (w *watcher) close() {
 		w.fsw.Close()
 	}
 	w.wg.Wait()
+	w.updates.Wait()
 }

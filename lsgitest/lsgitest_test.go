@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lsgi/lsgi/host/lsgitest"
+	"github.com/lsgi/lsgi/lsgitest"
 )
 
 func TestGet(t *testing.T) {

@@ -1,0 +1,63 @@
+package tests
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestArchitecture holds the packages to the arrows of
+// docs/ARCHITECTURE.md: what each production package may import of the
+// project and of gopher-lua.
+func TestArchitecture(t *testing.T) {
+	const mod = "github.com/lsgi/lsgi/"
+	const lua = "github.com/yuin/gopher-lua"
+	// allowed lists, per package, the project's packages (and gopher-lua)
+	// it may import; anything of the project not listed is an arrow that
+	// must never exist.
+	allowed := map[string][]string{
+		"httpsyntax":           {},
+		"dict":                 {},
+		"appdb":                {},
+		"outbound":             {},
+		"supervisor":           {},
+		"luabridge/luapattern": {},
+		"luabridge/appfs":      {},
+		"environ":              {"httpsyntax"},
+		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
+		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
+		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
+		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
+		"transport":            {"host", "environ"},
+		"lsgitest":             {"host", "transport"},
+		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := 0
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], mod)
+		ok, checked := allowed[pkg]
+		if !checked {
+			continue
+		}
+		seen++
+		for _, imp := range fields[1:] {
+			name := strings.TrimPrefix(imp, mod)
+			isProject, isLua := name != imp, strings.HasPrefix(imp, lua)
+			if isLua {
+				name = lua
+			}
+			if (isProject || isLua) && !slices.Contains(ok, name) {
+				t.Errorf("%s imports %s: an arrow docs/ARCHITECTURE.md forbids", pkg, imp)
+			}
+		}
+	}
+	if seen != len(allowed) {
+		t.Errorf("go list showed %d of the %d packages checked", seen, len(allowed))
+	}
+}
