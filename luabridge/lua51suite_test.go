@@ -50,7 +50,7 @@ var gopherSuite = []struct {
 	{file: "strings.lua", skip: official},
 	{file: "vararg.lua"},
 	{file: "verybig.lua", lim: Limits{MaxSourceBytes: 8 << 20}, fails: "table constructor with 100000 list items", why: "a table constructor with 100,000 items, more than gopher-lua compiles right"},
-	{file: "gc.lua", fails: "gc.lua:107:", why: "garbage collection is Go's: collectgarbage(\"step\") frees nothing gcinfo can see"},
+	{file: "gc.lua", fails: "gc.lua:107:|gc.lua:111:", why: "garbage collection is Go's: collectgarbage(\"step\") ends a cycle at once (so that `repeat until collectgarbage(\"step\")` cannot spin) and gcinfo may not drop, where Lua 5.1 takes several steps"},
 	{file: "big.lua", skip: "concatenates 2^25-byte strings 129 times: a memory bomb the host's limits refuse"},
 	{file: "main.lua", skip: "runs the lua command"},
 	{file: "all.lua", skip: "runs the others"},
@@ -127,7 +127,7 @@ func TestGopherLua51Suite(t *testing.T) {
 				t.Fatalf("%s: %v", tt.file, err)
 			case tt.fails != "" && err == nil:
 				t.Fatalf("%s now passes (it failed because %s): update the table and docs/modules/README.md", tt.file, tt.why)
-			case tt.fails != "" && !strings.Contains(errorText(err), tt.fails):
+			case tt.fails != "" && !containsAny(errorText(err), strings.Split(tt.fails, "|")):
 				t.Fatalf("%s fails with %v, expected %q (%s)", tt.file, err, tt.fails, tt.why)
 			}
 		})
@@ -137,4 +137,13 @@ func TestGopherLua51Suite(t *testing.T) {
 // errorText is an error's message without its traceback.
 func errorText(err error) string {
 	return strings.SplitN(err.Error(), "\n", 2)[0]
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
