@@ -17,6 +17,7 @@ import (
 // cache, through the bridge's library setup (trusted: files.lua needs io,
 // db.lua debug) and its compiler, so that the engine fixes are checked
 // against them. Each script either passes, or fails where this table says
+// (one of the positions listed, separated by "|")
 // and for the reason it gives; a script that starts to pass makes the test
 // fail, so that the table (and docs/modules/README.md) follow.
 var gopherSuite = []struct {
