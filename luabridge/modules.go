@@ -100,7 +100,22 @@ func (s *State) adoptHostModules() []string {
 // ignored.
 func (p *Program) warnShadows(hostNames []string) {
 	p.shadowOnce.Do(func() {
+		dirs := map[string]bool{} // first segments of dotted names: is there such a folder?
 		for _, name := range hostNames {
+			// lsgi.router can only be lsgi/router.lua or lsgi/router/init.lua:
+			// without a folder lsgi, none of the host's thirty lsgi.* names
+			// costs a look (the check runs at every app's first state).
+			if first, _, dotted := strings.Cut(name, "."); dotted && p.opts.FS != nil {
+				has, seen := dirs[first]
+				if !seen {
+					st, err := fs.Stat(p.opts.FS, first)
+					has = err == nil && st.IsDir()
+					dirs[first] = has
+				}
+				if !has {
+					continue
+				}
+			}
 			file, ok, _ := p.findModule(name)
 			if !ok {
 				continue

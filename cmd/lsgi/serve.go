@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -29,8 +28,8 @@ const shutdownGrace = 10 * time.Second
 type serveFlags struct {
 	dir, bind, root, forwarded, accessLog, logLevel string
 	fastCGI, trust, reload, dev                     bool
-	timeout, queueTimeout, poll                     time.Duration
-	states, stateMax, stateJitter                   int
+	timeout, queueTimeout, poll, stateIdle          time.Duration
+	states, stateMax, stateJitter, lazyAbove        int
 	limits                                          host.Limits
 	maxBody                                         int64
 	services                                        *serviceFlags
@@ -61,6 +60,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	f.services = addServiceFlags(fs)
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
+	fs.DurationVar(&f.stateIdle, "state-idle-timeout", 30*time.Second, "close an app's Lua states that no request needed for this long, keeping one (none with more plugins than --lazy-above); 0: never")
+	fs.IntVar(&f.lazyAbove, "lazy-above", 100, "with more plugins than this, open each app's Lua states only when requests need them; a start then reports syntax errors, and errors of a main chunk at the app's first request (0: always)")
 	fs.IntVar(&f.stateMax, "state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
 	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
@@ -103,6 +104,8 @@ func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lua
 		Limits:            f.limits,
 		ForwardedAllowIPs: strings.Split(f.forwarded, ","),
 
+		StateIdleTimeout:       orNegative(f.stateIdle),
+		LazyAbove:              orNegative(f.lazyAbove),
 		StateMaxRequests:       f.stateMax,
 		StateMaxRequestsJitter: f.stateJitter,
 	}
@@ -154,15 +157,11 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
-	// Each request allocates a few kilobytes over a small live heap, so the
-	// default GOGC=100 collects very often; 400 costs little memory (a few
-	// times that small heap) and about a tenth of a hello-world's CPU
-	// (docs/PERFORMANCE.md). Only from now on: loading thousands of apps
-	// leaves much garbage, which 400 would let pile up to twice the
-	// resident memory. GOGC in the environment still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	// GOGC follows the live heap (gc.go), from now on: loading thousands
+	// of apps leaves much garbage, which GOGC 400 would let pile up.
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	defer stopGC()
+	tuneGC(gcCtx, os.Getenv)
 	ln, err := f.workers.listen(f.bind)
 	if err != nil {
 		h.Close()
@@ -269,4 +268,14 @@ func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger 
 	}
 	logger.Info("stopped")
 	return 0
+}
+
+// orNegative maps a flag's 0, which means "never" or "always" on the
+// command line, to the negative value that means it in host.Config, where
+// 0 takes the default.
+func orNegative[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
