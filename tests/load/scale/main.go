@@ -2,9 +2,12 @@
 // generates N one-line plugins (NAME.lua, or NAME/init.lua with -layout
 // folder), starts the server on them, and reports the time from the start
 // of the process to the first answer, the resident memory, the requests per
-// second wrk gets from one plugin and from all of them in turn, and the
-// latency of reloading one plugin: from the moment a new version is written
-// to the first response that carries it. tests/load/scale.sh runs it;
+// second wrk gets from one plugin, the latency of reloading one plugin
+// (from the moment a new version is written to the first response that
+// carries it), the time it takes to ask every plugin once (8 clients; in a
+// lazy host that opens a Lua state for each), and the requests per second
+// wrk gets from all of them in turn after that, with the resident memory
+// then. tests/load/scale.sh runs it;
 // docs/PERFORMANCE.md ("10,000 plugins") holds its figures.
 package main
 
@@ -61,25 +64,32 @@ func main() {
 	if o.layout != "file" && o.layout != "folder" {
 		fatalf("-layout: file or folder")
 	}
+	path, err := exec.LookPath(o.lsgi)
+	if err == nil {
+		o.lsgi, err = filepath.Abs(path) // the server runs in a folder of its own
+	}
+	if err != nil {
+		fatalf("-lsgi: %v", err)
+	}
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fatalf("wrk is not installed (apt-get install wrk)")
 	}
-	fmt.Printf("| layout | plugins | first answer | RSS at start | peak RSS | req/s, one plugin | req/s, all in turn | RSS after | reload p50 / p99 / max |\n")
-	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Printf("| layout | plugins | first answer | RSS at start | req/s, one plugin | reload p50 / p99 / max | every plugin once | req/s, all in turn | RSS after | peak RSS |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, n := range o.counts {
 		r, err := measure(o, n)
 		if err != nil {
 			fatalf("%d plugins: %v", n, err)
 		}
-		fmt.Printf("| %s | %d | %.2f s | %d MB | %d MB | %d | %d | %d MB | %s |\n", o.layout, n, r.first.Seconds(),
-			r.rssStart>>10, r.peak>>10, r.oneRate, r.allRate, r.rssAfter>>10, r.reload)
+		fmt.Printf("| %s | %d | %.2f s | %d MB | %d | %s | %.2f s | %d | %d MB | %d MB |\n", o.layout, n, r.first.Seconds(),
+			r.rssStart>>10, r.oneRate, r.reload, r.touch.Seconds(), r.allRate, r.rssAfter>>10, r.peak>>10)
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("\n%d CPUs, %s, load average %s", runtime.NumCPU(), runtime.Version(), load)
 }
 
 type result struct {
-	first                    time.Duration
+	first, touch             time.Duration
 	rssStart, peak, rssAfter int64 // KiB
 	oneRate, allRate         int
 	reload                   string
@@ -144,6 +154,15 @@ func measure(o options, n int) (*result, error) {
 	if r.oneRate, err = wrk(o, base+"/p1", ""); err != nil {
 		return nil, err
 	}
+	// The reload latency of one plugin in the host as it started (after
+	// one plugin's load): asking every plugin then fills the host with Lua
+	// states, whose marking makes each garbage collection longer.
+	if r.reload, err = reloadLatency(client, base, plugins, o, min(n, 2)); err != nil {
+		return nil, err
+	}
+	if r.touch, err = touchAll(client, base, n); err != nil {
+		return nil, err
+	}
 	script, err := roundRobin(dir, n)
 	if err != nil {
 		return nil, err
@@ -152,9 +171,6 @@ func measure(o options, n int) (*result, error) {
 		return nil, err
 	}
 	r.rssAfter, r.peak = memory(cmd.Process.Pid)
-	if r.reload, err = reloadLatency(client, base, plugins, o, min(n, 2)); err != nil {
-		return nil, err
-	}
 	return r, nil
 }
 
@@ -184,6 +200,39 @@ func firstAnswer(client *http.Client, url string, start time.Time, limit time.Du
 		time.Sleep(5 * time.Millisecond)
 	}
 	return 0, fmt.Errorf("no answer from %s within %v", url, limit)
+}
+
+// touchAll asks every plugin once, from 8 clients, and returns how long
+// that took.
+func touchAll(client *http.Client, base string, n int) (time.Duration, error) {
+	start := time.Now()
+	next := make(chan int)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for i := range next {
+				want := fmt.Sprintf("p%d", i)
+				// (the plugin the reloads edited answers "pN vE")
+				if body, err := get(client, fmt.Sprintf("%s/p%d", base, i)); err != nil || body != want && !strings.HasPrefix(body, want+" v") {
+					errs <- fmt.Errorf("/p%d answered %q, %v", i, body, err)
+					for range next {
+					}
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 1; i <= n; i++ {
+		next <- i
+	}
+	close(next)
+	for range 8 {
+		if err := <-errs; err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
 }
 
 // memory returns the resident memory of pid and its peak, in KiB.
