@@ -29,9 +29,10 @@ func TestArchitecture(t *testing.T) {
 		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
 		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
+		"host/metrics":         {"host"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {
