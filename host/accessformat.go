@@ -26,6 +26,14 @@ const (
 	AccessLogCombined = AccessLogCommon + ` "%(f)s" "%(a)s"`
 )
 
+// CheckAccessLogFormat reports whether format is a valid
+// Config.AccessLogFormat, so that a program can refuse a bad one before it
+// builds a handler.
+func CheckAccessLogFormat(format string) error {
+	_, err := parseAccessFormat(format)
+	return err
+}
+
 // accessFormat is a compiled access log format: literal text and atoms.
 type accessFormat []accessAtom
 

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -125,24 +127,27 @@ type statusView struct {
 
 type appView struct {
 	AppStatus
-	LoadedAt, ErrorAt, ErrorPlace string
-	Requests, InFlight, Errors    string
-	P50, P90, P99                 string
+	FileName                   string // the file's base name; the page shows the path on hover
+	LoadedAt, LoadedDate       string
+	ErrorAt, ErrorPlace        string
+	Requests, InFlight, Errors string
+	P50, P90, P99              string
 }
 
 func newStatusView(st Status, engine string) statusView {
 	v := statusView{Status: st, Engine: engine, Uptime: formatUptime(time.Since(st.Started)),
 		StartedAt: st.Started.Format(time.RFC3339)}
 	for _, a := range st.Apps {
-		av := appView{AppStatus: a, Requests: "–", InFlight: "–", Errors: "–", P50: "–", P90: "–", P99: "–"}
+		av := appView{AppStatus: a, FileName: path.Base(filepath.ToSlash(a.File)),
+			Requests: "–", InFlight: "–", Errors: "–", P50: "–", P90: "–", P99: "–"}
 		if !a.LoadedAt.IsZero() {
-			av.LoadedAt = a.LoadedAt.Format("2006-01-02 15:04:05")
+			av.LoadedAt, av.LoadedDate = a.LoadedAt.Format("15:04:05"), a.LoadedAt.Format("2006-01-02")
 		}
 		if a.Error != nil {
 			v.Failing++
 			av.ErrorAt = a.Error.At.Format("2006-01-02 15:04:05")
 			if a.Error.File != "" {
-				av.ErrorPlace = a.Error.File + ":" + strconv.Itoa(a.Error.Line)
+				av.ErrorPlace = path.Base(filepath.ToSlash(a.Error.File)) + ":" + strconv.Itoa(a.Error.Line)
 			}
 		}
 		if r := a.Requests; r != nil {
@@ -169,8 +174,12 @@ func serverErrors(r *RequestStats) uint64 {
 	return n
 }
 
+// formatLatency shows a latency estimated from the histogram; one in the
+// first bucket is shown as its bound, since nothing below it is measured.
 func formatLatency(d time.Duration) string {
 	switch {
+	case d <= durationBounds[0]:
+		return "≤ " + strconv.FormatInt(durationBounds[0].Microseconds(), 10) + " µs"
 	case d < time.Millisecond:
 		return strconv.FormatInt(d.Microseconds(), 10) + " µs"
 	case d < time.Second:
@@ -200,6 +209,7 @@ body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color
 header{background:#fff;border-bottom:1px solid var(--line);padding:1.2em 2em}
 h1{font-size:1.35em;margin:0 0 .4em}
 main{padding:1.2em 2em}
+.scroll{overflow-x:auto}
 .facts{display:flex;flex-wrap:wrap;gap:.4em 1.6em;color:var(--muted)}
 .facts b{color:var(--fg);font-weight:600}
 .badge{display:inline-block;padding:.1em .6em;border-radius:1em;font-size:.85em;font-weight:600;vertical-align:middle}
@@ -208,6 +218,7 @@ table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(-
 th,td{padding:.5em .7em;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-size:.8em;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#fcfcfd}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.t{white-space:nowrap}
 tr.failing td{background:#fffafa}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}
 .err{color:var(--bad);white-space:pre-wrap;word-break:break-word;max-width:40em}
@@ -230,21 +241,21 @@ footer a{color:inherit}
 </div>
 </header>
 <main>
-{{if .Apps}}<table>
+{{if .Apps}}<div class="scroll"><table>
 <thead><tr><th>App</th><th>Mount</th><th>File</th><th>Version</th><th>Loaded</th>
 <th class="n">Requests</th><th class="n">In flight</th><th class="n">5xx</th><th class="n">p50</th><th class="n">p90</th><th class="n">p99</th><th>Last load error</th></tr></thead>
 <tbody>
 {{range .Apps}}<tr{{if .Error}} class="failing"{{end}}>
 <td><b>{{.Name}}</b></td>
 <td><code>{{.Mount}}</code></td>
-<td><code>{{.File}}</code></td>
+<td><code title="{{.File}}">{{.FileName}}</code></td>
 <td class="n">{{if .Serving}}{{.Version}}{{else}}<span class="badge bad">not loaded</span>{{end}}</td>
-<td class="muted">{{.LoadedAt}}</td>
+<td class="t muted" title="{{.LoadedDate}}">{{.LoadedAt}}</td>
 <td class="n">{{.Requests}}</td><td class="n">{{.InFlight}}</td><td class="n">{{.Errors}}</td>
 <td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td>
-<td>{{with .Error}}<div class="err">{{.Message}}</div>{{end}}{{if .ErrorPlace}}<code>{{.ErrorPlace}}</code> {{end}}{{if .ErrorAt}}<span class="muted">at {{.ErrorAt}}{{if .Serving}}; the previous version serves{{end}}</span>{{end}}</td>
+<td>{{with .Error}}<div class="err">{{.Message}}</div>{{end}}{{if .ErrorPlace}}<code title="{{.Error.File}}:{{.Error.Line}}">{{.ErrorPlace}}</code> {{end}}{{if .ErrorAt}}<span class="muted">at {{.ErrorAt}}{{if .Serving}}; the previous version serves{{end}}</span>{{end}}</td>
 </tr>
-{{end}}</tbody></table>
+{{end}}</tbody></table></div>
 {{else}}<p class="muted">No app is mounted{{if not .Ready}} yet{{end}}.</p>{{end}}
 </main>
 <footer>Latencies are estimated from the request duration histograms since start.

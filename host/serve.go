@@ -175,7 +175,7 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	}
 	resp.tag(h.requestID(vars, r.RemoteAddr), h.cfg.SendRequestID)
 	vars = append(vars, environ.Var{Name: requestIDVar, Value: resp.id})
-	x.vars = vars[:0]
+	x.vars = vars // kept whole for the access log; release empties it
 
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
 	defer cancel()

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/lsgi/lsgi/host"
 )
 
 // logFlags are the flags that shape the log of lsgi serve.
@@ -42,6 +44,9 @@ func (l *logFlags) setup() (logSetup, error) {
 		s.json = true
 	default:
 		return s, fmt.Errorf("-log-format %q: want text or json", l.format)
+	}
+	if err := host.CheckAccessLogFormat(l.accessFormat); err != nil {
+		return s, fmt.Errorf("-access-log-format: %w", err)
 	}
 	return s, nil
 }
