@@ -203,8 +203,11 @@ func TestStatusPageJSON(t *testing.T) {
 			Apps    []struct {
 				Name, Mount, File string
 				Version           int
-				Error             *struct{ Message, File string; Line int }
-				Requests          *struct{ Total int }
+				Error             *struct {
+					Message, File string
+					Line          int
+				}
+				Requests *struct{ Total int }
 			}
 		}
 		if err := json.Unmarshal([]byte(body), &st); err != nil || resp.StatusCode != 200 {
