@@ -1,7 +1,8 @@
 // This file gives each request its id: the X-Request-Id of a trusted
 // proxy, else one made here, cheaply (a random prefix drawn once per
 // process and a counter). Apps see it as lsgi.request_id, the client as
-// the X-Request-Id response field; the host's logs of the request carry it.
+// the X-Request-Id response field (Config.SendRequestID); the host's logs
+// of the request carry it.
 
 package host
 

@@ -56,6 +56,9 @@ func TestArchitecture(t *testing.T) {
 			if (isProject || isLua) && !slices.Contains(ok, name) {
 				t.Errorf("%s imports %s: an arrow docs/ARCHITECTURE.md forbids", pkg, imp)
 			}
+			if pkg == "host" && strings.HasPrefix(imp, "github.com/prometheus/") {
+				t.Errorf("host imports %s: the request cycle must not depend on the Prometheus client (host/metrics does)", imp)
+			}
 		}
 	}
 	if seen != len(allowed) {

@@ -3,7 +3,10 @@ package lualib
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,5 +106,60 @@ func TestLogLevelFiltered(t *testing.T) {
 	}
 	if err := L.DoString(`require("lsgi.log").debug("hidden", {t = {}})`); err == nil {
 		t.Error("bad fields of a dropped record raised nothing")
+	}
+}
+
+// logLine finds what an example of docs/modules/log.md expects in the log:
+// `-- log: TEXT`, TEXT being a part of one record.
+var logLine = regexp.MustCompile(`(?m)^\s*-- log: (.*?)\s*$`)
+
+// TestLogDocs runs the examples of docs/modules/log.md, as
+// TestDocsExamples does, and checks the records each one says it logs.
+func TestLogDocs(t *testing.T) {
+	src, err := os.ReadFile("../../docs/modules/log.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for i, m := range luaBlock.FindAllStringSubmatch(string(src), -1) {
+		code := m[1]
+		wants := logLine.FindAllStringSubmatch(code, -1)
+		if len(wants) == 0 {
+			continue
+		}
+		t.Run(fmt.Sprintf("log.md#%d", i+1), func(t *testing.T) {
+			f := newFixture(t, false)
+			L := f.state(t)
+			if err := L.DoString(docsPrelude); err != nil {
+				t.Fatal(err)
+			}
+			if err := L.DoString(code); err != nil {
+				t.Fatalf("%v\n%s", err, code)
+			}
+			L.SetGlobal("example_app", L.Get(-1))
+			L.SetGlobal("example_code", lua.LString(code))
+			requests := L.NewTable()
+			for _, m := range requestLine.FindAllStringSubmatch(code, -1) {
+				r := L.NewTable()
+				for i, v := range m[1:] {
+					r.RawSetInt(i+1, lua.LString(v))
+				}
+				requests.Append(r)
+			}
+			L.SetGlobal("example_requests", requests)
+			if err := L.DoString(docsRequests); err != nil {
+				t.Fatalf("%v\n%s", err, code)
+			}
+			logs := f.logs.String()
+			for _, w := range wants {
+				if !strings.Contains(logs, w[1]) {
+					t.Errorf("the log lacks %q:\n%s", w[1], logs)
+				}
+			}
+		})
+		checked++
+	}
+	if checked < 2 {
+		t.Errorf("found %d examples with -- log: lines, want at least 2", checked)
 	}
 }
