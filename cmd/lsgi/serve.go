@@ -149,6 +149,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := logs.newLogger(stderr)
+	f.workers.tls = f.ops.certFile != ""
 	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, logs, logger, stderr)
 	if done {
 		return code

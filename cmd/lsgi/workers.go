@@ -39,6 +39,7 @@ type workerOptions struct {
 
 	fs      *flag.FlagSet
 	fastCGI bool
+	tls     bool // the workers serve HTTPS (--certfile)
 	worker  *supervisor.Worker // set in a worker process
 }
 
@@ -196,8 +197,11 @@ func superviseWorkers(o *workerOptions, args []string, bind string, logger *slog
 		return 1
 	}
 	scheme := "http"
-	if o.fastCGI {
+	switch {
+	case o.fastCGI:
 		scheme = "fastcgi"
+	case o.tls:
+		scheme = "https"
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
