@@ -39,7 +39,7 @@ type workerOptions struct {
 
 	fs      *flag.FlagSet
 	fastCGI bool
-	tls     bool // the workers serve HTTPS (--certfile)
+	tls     bool               // the workers serve HTTPS (--certfile)
 	worker  *supervisor.Worker // set in a worker process
 }
 
