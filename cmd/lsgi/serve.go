@@ -26,15 +26,17 @@ const shutdownGrace = 10 * time.Second
 
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
-	dir, bind, root, forwarded, accessLog, logLevel string
-	fastCGI, trust, reload, dev                     bool
-	timeout, queueTimeout, poll, stateIdle          time.Duration
-	states, stateMax, stateJitter, lazyAbove        int
-	limits                                          host.Limits
-	maxBody                                         int64
-	services                                        *serviceFlags
-	sql                                             *sqlFlags
-	workers                                         *workerOptions // and --graceful-timeout
+	dir, bind, root, forwarded, accessLog    string
+	fastCGI, trust, reload, dev              bool
+	timeout, queueTimeout, poll, stateIdle   time.Duration
+	states, stateMax, stateJitter, lazyAbove int
+	limits                                   host.Limits
+	maxBody                                  int64
+	log                                      *logFlags
+	ops                                      *opsFlags
+	services                                 *serviceFlags
+	sql                                      *sqlFlags
+	workers                                  *workerOptions // and --graceful-timeout
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
@@ -56,7 +58,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.DurationVar(&f.poll, "poll", 0, "poll for changes at this interval instead of using file system events (NFS, some container mounts)")
 	fs.BoolVar(&f.dev, "dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	fs.StringVar(&f.accessLog, "access-log", "-", "access log `file`: - for stderr, off for none")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.log = addLogFlags(fs)
+	f.ops = addOpsFlags(fs)
 	f.services = addServiceFlags(fs)
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
@@ -103,6 +106,9 @@ func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lua
 		Services:          services,
 		Limits:            f.limits,
 		ForwardedAllowIPs: strings.Split(f.forwarded, ","),
+		AccessLogFormat:   f.log.accessFormat,
+		SendRequestID:     true,
+		Metrics:           f.ops.adminBind != "",
 
 		StateIdleTimeout:       orNegative(f.stateIdle),
 		LazyAbove:              orNegative(f.lazyAbove),
@@ -129,13 +135,18 @@ func serve(args []string, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "lsgi: -log-level: %v\n", err)
+	logs, err := f.log.setup()
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, level, logger, stderr)
+	if err := f.ops.check(f); err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	logger := logs.newLogger(stderr)
+	f.workers.tls = f.ops.certFile != ""
+	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, logs, logger, stderr)
 	if done {
 		return code
 	}
@@ -146,13 +157,13 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	defer services.Close()
-	cfg, closeLog, err := f.config(stderr, logger, services)
-	if err != nil {
-		logger.Error("cannot start", "err", err)
-		return 1
-	}
-	defer closeLog()
-	h, err := host.New(cfg)
+	return serveOn(f, logger, services, stderr)
+}
+
+// serveOn listens, loads the apps and serves them. It listens first, so
+// that a busy port fails at once rather than after every app has loaded.
+func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stderr io.Writer) int {
+	cert, err := f.ops.certificate()
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
@@ -164,14 +175,50 @@ func serve(args []string, stderr io.Writer) int {
 	tuneGC(gcCtx, os.Getenv)
 	ln, err := f.workers.listen(f.bind)
 	if err != nil {
-		h.Close()
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
-	if f.fastCGI {
-		return serveFastCGI(ln, h, f.workers.graceful, logger)
+	admin, err := listenAdmin(f.ops.adminBind, logger)
+	if err != nil {
+		ln.Close()
+		logger.Error("cannot listen on the admin address", "err", err)
+		return 1
 	}
-	return serveHTTP(ln, h, f, logger)
+	cfg, closeLog, err := f.config(stderr, logger, services)
+	if err != nil {
+		ln.Close()
+		admin.shutdown(context.Background())
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	defer closeLog()
+	if admin != nil {
+		cfg.BeforeLoad = func(h *host.Handler) { admin.start(h, f.engine()) }
+	}
+	h, err := host.New(cfg)
+	if err == nil {
+		err = f.workers.ready()
+	}
+	if err != nil {
+		ln.Close()
+		admin.shutdown(context.Background())
+		if h != nil {
+			h.Close()
+		}
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	if f.fastCGI {
+		return serveFastCGI(ln, h, admin, f.workers.graceful, logger)
+	}
+	return serveHTTP(ln, h, f, cert, admin, logger)
+}
+
+// engine names the HTTP engine that serves the apps. It is net/http, the
+// one engine that serves TLS and HTTP/2: a faster engine for plain HTTP
+// may be chosen here, never with --certfile.
+func (f *serveFlags) engine() string {
+	return "net/http"
 }
 
 // buildServices opens the resources the service and SQL flags describe.
@@ -187,26 +234,40 @@ func (f *serveFlags) buildServices(logger *slog.Logger) (*lualib.Services, error
 	return services, nil
 }
 
-// serveHTTP serves HTTP on ln until SIGINT or SIGTERM, reloading every app
-// on SIGHUP, then shuts down within the graceful timeout.
-func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Logger) int {
+// serveHTTP serves HTTP (HTTPS with cert) on ln until SIGINT or SIGTERM,
+// reloading every app and the certificate on SIGHUP, then shuts down
+// within the graceful timeout.
+func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.Certificate, admin *adminServer, logger *slog.Logger) int {
 	srv := transport.NewHTTPServer(ln.Addr().String(), f.workers.count(h), logger)
+	scheme := "http"
+	if cert != nil {
+		srv.TLSConfig = cert.TLSConfig()
+		scheme = "https"
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version)
+	go func() {
+		if cert != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
+	logger.Info("Listening at: "+scheme+"://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version, "engine", f.engine())
 	for running := true; running; {
 		select {
 		case err := <-served:
 			logger.Error("server stopped", "err", err)
+			admin.shutdown(context.Background())
 			h.Close()
 			return 1
 		case <-hup:
 			logger.Info("SIGHUP: reloading every app")
+			reloadCertificate(cert, logger)
 			if err := h.Reload(ctx); err != nil {
 				logger.Error("reload", "err", err)
 			}
@@ -225,12 +286,26 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Log
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
+	admin.shutdown(sctx)
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("server", "err", err)
 		return 1
 	}
 	logger.Info("stopped")
 	return 0
+}
+
+// reloadCertificate reads the TLS certificate files again; a failure keeps
+// the certificate in use.
+func reloadCertificate(cert *transport.Certificate, logger *slog.Logger) {
+	if cert == nil {
+		return
+	}
+	if err := cert.Reload(); err != nil {
+		logger.Error("TLS certificate not reloaded; the previous one stays in use", "err", err)
+		return
+	}
+	logger.Info("TLS certificate reloaded", "not_after", cert.NotAfter().Format(time.RFC3339))
 }
 
 // listen opens a TCP listener, or a Unix socket for "unix:PATH".
@@ -245,7 +320,7 @@ func listen(addr string) (net.Listener, error) {
 // serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM. net/http/fcgi
 // has no graceful shutdown: closing the listener stops new connections, and
 // the handler's shutdown waits for plugin loads within the grace period.
-func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger *slog.Logger) int {
+func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace time.Duration, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
@@ -254,6 +329,7 @@ func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger 
 	select {
 	case err := <-served:
 		logger.Error("FastCGI server stopped", "err", err)
+		admin.shutdown(context.Background())
 		h.Close()
 		return 1
 	case <-ctx.Done():
@@ -266,6 +342,7 @@ func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger 
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
+	admin.shutdown(sctx)
 	logger.Info("stopped")
 	return 0
 }
