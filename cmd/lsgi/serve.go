@@ -168,11 +168,6 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
-	// GOGC follows the live heap (gc.go), from now on: loading thousands
-	// of apps leaves much garbage, which GOGC 400 would let pile up.
-	gcCtx, stopGC := context.WithCancel(context.Background())
-	defer stopGC()
-	tuneGC(gcCtx, os.Getenv)
 	ln, err := f.workers.listen(f.bind)
 	if err != nil {
 		logger.Error("cannot listen", "err", err)
@@ -208,6 +203,11 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
+	// GOGC follows the live heap (gc.go) once the apps have loaded: their
+	// loading leaves much garbage, which GOGC 400 would let pile up.
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	defer stopGC()
+	tuneGC(gcCtx, os.Getenv)
 	if f.fastCGI {
 		return serveFastCGI(ln, h, admin, f.workers.graceful, logger)
 	}
