@@ -91,7 +91,7 @@ func main() {
 type result struct {
 	first, touch             time.Duration
 	cpu                      time.Duration // the server's CPU time (user and system) up to its first answer
-	rssStart, peak, rssAfter int64 // KiB
+	rssStart, peak, rssAfter int64         // KiB
 	oneRate, allRate         int
 	reload                   string
 }
