@@ -21,17 +21,18 @@ func TestArchitecture(t *testing.T) {
 		"dict":                 {},
 		"appdb":                {},
 		"outbound":             {},
-		"supervisor":           {},
+		"sysmem":               {},
+		"supervisor":           {"sysmem"},
 		"luabridge/luapattern": {},
 		"luabridge/appfs":      {},
 		"environ":              {"httpsyntax"},
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
 		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
-		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
+		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire", "sysmem"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "transport", "supervisor", "sysmem", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {
