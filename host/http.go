@@ -109,14 +109,18 @@ func (a *httpWriter) Write(chunk string, flush bool) error {
 // while the app runs.
 const smallResponse = 2048
 
-// armDeadline implements deadliner: a body is read under the request's
-// deadline from now on, and writes once they can block.
-func (a *httpWriter) armDeadline(deadline time.Time, readsBody bool) {
-	a.deadline = deadline
-	if readsBody {
-		// A client that trickles its body must not pin a state forever.
-		_ = a.controller().SetReadDeadline(deadline)
+// armDeadline implements deadliner: writes are bounded by the request's
+// deadline from now on, once they can block.
+func (a *httpWriter) armDeadline(deadline time.Time) { a.deadline = deadline }
+
+// SetReadDeadline implements [ReadDeadliner] on the connection, where the
+// front end has one (not on CGI or FastCGI, whose front server bounds its
+// own reads).
+func (a *httpWriter) SetReadDeadline(t time.Time) error {
+	if rd, ok := a.w.(ReadDeadliner); ok {
+		return rd.SetReadDeadline(t) // net/http's own writer: no controller to allocate
 	}
+	return a.controller().SetReadDeadline(t)
 }
 
 // armWrite bounds the writes of this request by its deadline, so that a

@@ -87,22 +87,26 @@ var ErrAborted = errors.New("host: response aborted")
 // safe for concurrent use; r and w belong to the call.
 func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) error {
 	start := time.Now()
+	rd := h.armRead(w, start)
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
 	x.resp.reset(w, r.Method == http.MethodHead)
 	if h.access != nil {
 		defer h.access.log(r, &x.resp, start)
 	}
-	return h.serve(ctx, x, r)
+	err := h.serve(ctx, x, r)
+	boundUnread(rd, r, &x.body)
+	return err
 }
 
 // exchange is the host's scratch space for one request, pooled so that the
 // cycle allocates little of its own.
 type exchange struct {
-	resp response
-	vars environ.Vars
-	body limitedBody
-	req  luabridge.Request
+	resp   response
+	vars   environ.Vars
+	body   limitedBody
+	req    luabridge.Request
+	flight flight // the memory fence's record of the request
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{vars: make(environ.Vars, 0, 32)} }}
@@ -165,8 +169,13 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 		x.body = limitedBody{r: r.Body, limit: h.cfg.MaxBodyBytes}
 		x.req.Body = &x.body
 	}
-	resp.begin(deadline, r.Body != nil)
+	resp.begin(deadline)
+	x.req.Stop = h.fence.enter(&x.flight, pl.name, cancel)
 	err = st.Serve(ctx, &x.req, resp)
+	if h.fence.leave(&x.flight, st) {
+		v.pool.Discard(st)
+		return h.stoppedByFence(resp)
+	}
 	v.pool.Put(st)
 	return h.finish(resp, vars, pl, err)
 }
@@ -277,11 +286,14 @@ type limitedBody struct {
 	r           io.Reader
 	limit, read int64
 	err         error
+	eof         bool // the body was read to its end
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.limit < 0 {
-		return b.r.Read(p)
+		n, err := b.r.Read(p)
+		b.eof = b.eof || err == io.EOF
+		return n, err
 	}
 	if b.err != nil {
 		return 0, b.err
@@ -291,6 +303,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.read += int64(n)
+	b.eof = b.eof || err == io.EOF
 	if b.read > b.limit {
 		n -= int(b.read - b.limit)
 		b.read = b.limit

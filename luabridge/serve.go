@@ -57,6 +57,12 @@ type Request struct {
 	// RunOnce sets lsgi.run_once: true when the process serves one request
 	// and exits (CGI).
 	RunOnce bool
+
+	// Stop, if set, also bounds result:close(), which otherwise runs under
+	// a bound of its own once the request's context has ended (PEP 3333:
+	// close is called whatever happened): when Stop ends, close() is
+	// interrupted too. The host's memory fence stops requests this way.
+	Stop context.Context
 }
 
 // AppError reports a request the app failed: a Lua error, a broken
@@ -96,10 +102,11 @@ const closeTimeout = 5 * time.Second
 
 // exchange is the state of one request: wsgiref's BaseHandler for one run.
 type exchange struct {
-	s   *State
-	w   ResponseWriter
-	ctx context.Context
-	log *slog.Logger
+	s    *State
+	w    ResponseWriter
+	ctx  context.Context
+	stop context.Context // Request.Stop, or nil
+	log  *slog.Logger
 
 	startFn, writeFn *lua.LFunction
 	input            inputStream // lsgi.input
@@ -132,6 +139,7 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 		s:             s,
 		w:             w,
 		ctx:           ctx,
+		stop:          req.Stop,
 		log:           s.prog.opts.Logger,
 		contentLength: -1,
 		input:         inputStream{r: req.Body, limit: s.std.limits.MaxStringBytes},
@@ -373,7 +381,11 @@ func (x *exchange) closeResult(result lua.LValue) {
 	default:
 		return // functions and coroutines carry no close
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	parent := context.Background()
+	if x.stop != nil {
+		parent = x.stop
+	}
+	ctx, cancel := context.WithTimeout(parent, closeTimeout)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.SetContext(x.ctx)

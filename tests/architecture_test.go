@@ -29,7 +29,7 @@ func TestArchitecture(t *testing.T) {
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
 		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
-		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire", "sysmem"},
+		"host":                 {"environ", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
 		"cmd/lsgi":             {"host", "transport", "supervisor", "sysmem", "luabridge/lualib", "dict", "appdb", "outbound"},

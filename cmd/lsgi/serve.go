@@ -36,6 +36,7 @@ type serveFlags struct {
 	services                                        *serviceFlags
 	sql                                             *sqlFlags
 	workers                                         *workerOptions // and --graceful-timeout
+	guards                                          *guardFlags
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
@@ -61,6 +62,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	f.services = addServiceFlags(fs)
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
+	f.guards = addGuardFlags(fs)
 	fs.IntVar(&f.stateMax, "state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
 	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps (docs/SECURITY.md)")
@@ -89,7 +91,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 // file).
 func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lualib.Services) (cfg host.Config, closeFn func(), err error) {
 	cfg = host.Config{
-		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll}},
+		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll, Isolate: f.guards.isolate}},
+		MaxMemory:         f.guards.memory(logger),
 		States:            f.states,
 		Timeout:           f.timeout,
 		QueueTimeout:      f.queueTimeout,
@@ -167,6 +170,7 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
+	ln = f.guards.limit(ln, f.fastCGI, logger)
 	if f.fastCGI {
 		return serveFastCGI(ln, h, f.workers.graceful, logger)
 	}
@@ -196,7 +200,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Log
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(transport.HTTPListener(ln)) }()
 	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version)
 	for running := true; running; {
 		select {
@@ -241,14 +245,15 @@ func listen(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM. net/http/fcgi
-// has no graceful shutdown: closing the listener stops new connections, and
-// the handler's shutdown waits for plugin loads within the grace period.
+// serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM, then stops
+// accepting and lets the requests in flight finish within the graceful
+// timeout, as serveHTTP does.
 func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	srv := &transport.FastCGIServer{Handler: h}
 	served := make(chan error, 1)
-	go func() { served <- transport.ServeFastCGI(ln, h) }()
+	go func() { served <- srv.Serve(ln) }()
 	logger.Info("Listening at: fastcgi://"+ln.Addr().String(), "version", host.Version)
 	select {
 	case err := <-served:
@@ -257,11 +262,14 @@ func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger 
 		return 1
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	ln.Close()
-	<-served
+	stop()
+	logger.Info("shutting down: finishing in-flight requests", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still running at the end of the grace period", "err", err)
+	}
+	<-served
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
