@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func BenchmarkGuards(b *testing.B) {
 			name            string
 			deadline, fence bool
 		}{{"bare", false, false}, {"deadline", true, false}, {"fence", false, true}, {"all", true, true}} {
-			b.Run(app.name+"/"+v.name, func(b *testing.B) {
+			b.Run("app="+app.name+"/guard="+v.name, func(b *testing.B) {
 				maxMemory := int64(-1)
 				if v.fence {
 					maxMemory = 0 // the default
@@ -104,4 +105,16 @@ func loopbackConn(b *testing.B) net.Conn {
 	peer := <-accepted
 	b.Cleanup(func() { c.Close(); peer.Close() })
 	return peer
+}
+
+// BenchmarkFenceSample is one read of the heap size by the memory fence's
+// watchdog, which does it every fenceSampleEvery whatever the load.
+func BenchmarkFenceSample(b *testing.B) {
+	f := &memFence{sample: []metrics.Sample{{Name: heapMetric}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if f.read() <= 0 {
+			b.Fatal("no heap")
+		}
+	}
 }

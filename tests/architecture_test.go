@@ -32,7 +32,7 @@ func TestArchitecture(t *testing.T) {
 		"host":                 {"environ", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "supervisor", "sysmem", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {

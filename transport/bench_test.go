@@ -18,7 +18,7 @@ func BenchmarkListenerGuards(b *testing.B) {
 		io.WriteString(w, "Hello, world!")
 	})
 	for _, guarded := range []bool{false, true} {
-		name := map[bool]string{false: "bare", true: "guarded"}[guarded]
+		name := map[bool]string{false: "listener=bare", true: "listener=guarded"}[guarded]
 		b.Run(name, func(b *testing.B) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
