@@ -117,10 +117,14 @@ func (a *httpWriter) armDeadline(deadline time.Time) { a.deadline = deadline }
 // front end has one (not on CGI or FastCGI, whose front server bounds its
 // own reads).
 func (a *httpWriter) SetReadDeadline(t time.Time) error {
-	if rd, ok := a.w.(ReadDeadliner); ok {
-		return rd.SetReadDeadline(t) // net/http's own writer: no controller to allocate
+	switch w := a.w.(type) {
+	case ReadDeadliner:
+		return w.SetReadDeadline(t) // net/http's own writer: no controller to allocate
+	case interface{ Unwrap() http.ResponseWriter }:
+		return a.controller().SetReadDeadline(t) // a middleware's writer around one
 	}
-	return a.controller().SetReadDeadline(t)
+	return http.ErrNotSupported
+
 }
 
 // armWrite bounds the writes of this request by its deadline, so that a

@@ -85,6 +85,13 @@ var ErrAborted = errors.New("host: response aborted")
 // ServeRequest is the lower seam of the host, for transports that are not
 // net/http (ServeHTTP is the same cycle behind an [http.Handler]). It is
 // safe for concurrent use; r and w belong to the call.
+//
+// A transport that streams the request body from the connection lets the
+// host bound its reads by implementing [ReadDeadliner] on w; one that
+// reads the whole body first must bound that read itself. Either way it
+// closes the connection rather than drain a body left unread, and after a
+// request that declared both Content-Length and Transfer-Encoding
+// (docs/SECURITY.md, "Slow and hostile clients").
 func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) error {
 	start := time.Now()
 	rd := h.armRead(w, start)
