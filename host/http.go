@@ -109,9 +109,16 @@ func (a *httpWriter) Write(chunk string, flush bool) error {
 // while the app runs.
 const smallResponse = 2048
 
-// armDeadline implements deadliner: writes are bounded by the request's
-// deadline from now on, once they can block.
-func (a *httpWriter) armDeadline(deadline time.Time) { a.deadline = deadline }
+// armDeadline implements deadliner: a body is read under the request's
+// deadline from now on (as it was since the request arrived: see
+// [ReadDeadliner]), and writes once they can block.
+func (a *httpWriter) armDeadline(deadline time.Time, readsBody bool) {
+	a.deadline = deadline
+	if readsBody {
+		// A client that trickles its body must not pin a state forever.
+		_ = a.SetReadDeadline(deadline)
+	}
+}
 
 // SetReadDeadline implements [ReadDeadliner] on the connection, where the
 // front end has one (not on CGI or FastCGI, whose front server bounds its

@@ -35,12 +35,12 @@ type response struct {
 
 type headerField struct{ name, value string }
 
-// deadliner is a [ResponseWriter] whose transport bounds its blocking
-// writes by the request's deadline, so that a client that stops reading
-// cannot pin a Lua state. The host arms it when the app is about to run.
-// (Reads are bounded from the request's arrival: see [ReadDeadliner].)
+// deadliner is a [ResponseWriter] whose transport bounds its blocking reads
+// and writes by the request's deadline, so that a client that trickles its
+// body or stops reading cannot pin a Lua state. The host arms it when the
+// app is about to run.
 type deadliner interface {
-	armDeadline(deadline time.Time)
+	armDeadline(deadline time.Time, readsBody bool)
 }
 
 func (r *response) reset(w ResponseWriter, isHead bool) {
@@ -49,9 +49,9 @@ func (r *response) reset(w ResponseWriter, isHead bool) {
 }
 
 // begin tells the transport that the app runs now, under deadline.
-func (r *response) begin(deadline time.Time) {
+func (r *response) begin(deadline time.Time, readsBody bool) {
 	if d, ok := r.w.(deadliner); ok {
-		d.armDeadline(deadline)
+		d.armDeadline(deadline, readsBody)
 	}
 }
 

@@ -176,7 +176,7 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 		x.body = limitedBody{r: r.Body, limit: h.cfg.MaxBodyBytes}
 		x.req.Body = &x.body
 	}
-	resp.begin(deadline)
+	resp.begin(deadline, r.Body != nil)
 	x.req.Stop = h.fence.enter(&x.flight, pl.name, cancel)
 	err = st.Serve(ctx, &x.req, resp)
 	if h.fence.leave(&x.flight, st) {
