@@ -13,8 +13,13 @@ import "time"
 // body from the connection while the request is served (a streaming
 // body, as net/http reads it), so that the host can bound those reads:
 //
-//  1. [Handler.ServeRequest] calls SetReadDeadline with the request's
-//     deadline (Config.Timeout from its arrival) before anything else;
+//  1. [Handler.ServeRequest] calls SetReadDeadline before anything else,
+//     with a deadline UnreadBodyTimeout past the request's own
+//     (Config.Timeout from its arrival), and again with the request's
+//     deadline itself once the app that reads the body runs (the margin
+//     lets the host answer a request that ran out of time with 504 before
+//     a transport that watches its connection, as net/http does, takes
+//     the failed read for a client gone);
 //  2. once the response is done, if the body was not read to its end (the
 //     host refused the request, or the app did not read it), it calls
 //     SetReadDeadline again with a deadline [UnreadBodyTimeout] away.
@@ -38,7 +43,7 @@ func (h *Handler) armRead(w ResponseWriter, start time.Time) ReadDeadliner {
 	if !ok {
 		return nil
 	}
-	_ = rd.SetReadDeadline(start.Add(h.cfg.Timeout))
+	_ = rd.SetReadDeadline(start.Add(h.cfg.Timeout + UnreadBodyTimeout))
 	return rd
 }
 

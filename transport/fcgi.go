@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/fcgi"
 	"sync"
+	"time"
 
 	"github.com/lsgi/lsgi/environ"
 )
@@ -119,6 +120,9 @@ func (s *FastCGIServer) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	if err == nil {
+		s.settle(ctx)
+	}
 	s.mu.Lock()
 	for c := range s.conns {
 		c.Conn.Close()
@@ -130,6 +134,27 @@ func (s *FastCGIServer) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	return err
+}
+
+// settleTime is how long Shutdown lets connections close on their own once
+// no request is in flight: net/http/fcgi writes a request's END_REQUEST
+// record, and closes a connection the front server did not ask to keep,
+// just after the handler returns.
+const settleTime = 250 * time.Millisecond
+
+// settle waits until every connection has closed, settleTime has passed,
+// or ctx ends.
+func (s *FastCGIServer) settle(ctx context.Context) {
+	deadline := time.Now().Add(settleTime)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		s.mu.Lock()
+		open := len(s.conns)
+		s.mu.Unlock()
+		if open == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // fcgiListener follows the connections a FastCGIServer accepted.
