@@ -109,9 +109,42 @@ type Config struct {
 	// the handler.
 	Services *lualib.Services
 
-	// AccessLog, if set, receives one line per request in the common log
-	// format followed by the duration in seconds.
+	// AccessLog, if set, receives one line per request, in
+	// AccessLogFormat.
 	AccessLog io.Writer
+
+	// AccessLogFormat is the format of the access log's lines: "" for
+	// the common log format followed by the duration in seconds,
+	// "common" or "combined" for those formats ([AccessLogCommon],
+	// [AccessLogCombined]), or a format in gunicorn's access_log_format
+	// atoms: %(h)s remote address, %(l)s "-", %(u)s user, %(t)s time,
+	// %(r)s request line, %(m)s method, %(U)s path, %(q)s query, %(H)s
+	// protocol, %(s)s status, %(B)s body bytes, %(b)s body bytes or "-",
+	// %(f)s referrer, %(a)s user agent, %(T)s, %(M)s, %(D)s and %(L)s the
+	// duration in seconds, milliseconds, microseconds and decimal
+	// seconds, %(p)s process id, %({name}i)s and %({name}o)s a request
+	// and a response header, %({name}e)s an environ variable
+	// (%({lsgi.request_id}e)s, or %({x-request-id}o)s, is the request's
+	// id); %% is a percent sign.
+	AccessLogFormat string
+
+	// SendRequestID adds an X-Request-Id field with the request's id to
+	// every response. The id (lsgi.request_id in the environ, and in the
+	// host's logs of the request) is a trusted proxy's X-Request-Id (see
+	// ForwardedAllowIPs), else one the host makes.
+	SendRequestID bool
+
+	// Metrics counts each app's requests (statuses, durations, queue
+	// waits, errors) for [Handler.Status] and package host/metrics. Off,
+	// the request cycle counts nothing.
+	Metrics bool
+
+	// BeforeLoad, if set, is called by [New] with the handler before the
+	// apps first load, so that a program can serve health and status
+	// ([Handler.AdminHandler]) while they do. Until New returns, the
+	// handler serves only the apps loaded so far and [Handler.Ready]
+	// reports false.
+	BeforeLoad func(*Handler)
 }
 
 func (c Config) withDefaults() Config {

@@ -60,6 +60,22 @@
 // traceback; after that, the response is aborted ([ErrAborted]) so that the
 // client never mistakes a truncated body for a complete one.
 //
+// # Operations
+//
+// With [Config.Metrics] each app's requests are counted (statuses,
+// durations, queue waits, timeouts, errors) in atomic counters that hang
+// off the app, found by the mount lookup, so counting takes no lock and no
+// allocation; without it nothing is counted. [Handler.Status] is a
+// snapshot of the apps, their loads and their counts; package
+// host/metrics exports it to Prometheus, and [Handler.AdminHandler] serves
+// it as a status page beside /healthz and /readyz ([Handler.Ready]).
+// Every request has an id, a trusted proxy's X-Request-Id or one made
+// here: lsgi.request_id in the environ, request_id in the host's log
+// records about the request, and the X-Request-Id response field with
+// [Config.SendRequestID]. [Config.AccessLogFormat] takes gunicorn's
+// access log formats. The first load logs its progress and one summary
+// line.
+//
 // # Thread safety
 //
 // A Handler is safe for concurrent use. [Handler.Shutdown] (or

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/lsgi/lsgi/environ"
 )
@@ -25,6 +27,12 @@ type Handler struct {
 	fence    *memFence // nil when Config.MaxMemory is negative
 	watches  []*watcher
 	log      *slog.Logger
+
+	started   time.Time
+	first     loadProgress  // the first load's
+	ready     atomic.Bool   // the first load is over and Shutdown has not begun
+	loaded    atomic.Bool   // the first load is over
+	unmatched atomic.Uint64 // requests no mount took, with Config.Metrics
 
 	closeOnce sync.Once
 	closeErr  error
@@ -56,21 +64,29 @@ func New(cfg Config) (*Handler, error) {
 			return nil, err
 		}
 	}
+	format, err := parseAccessFormat(cfg.AccessLogFormat)
+	if err != nil {
+		return nil, err
+	}
 	h := &Handler{
 		cfg:      cfg,
 		root:     root,
 		software: environ.Gateway{ServerSoftware: ServerSoftware},
 		proxies:  proxies,
 		log:      cfg.Logger,
+		started:  time.Now(),
 	}
 	h.reg = newRegistry(&h.cfg, cfg.Plugins)
 	if cfg.AccessLog != nil {
-		h.access = newAccessLog(cfg.AccessLog)
+		h.access = newAccessLog(cfg.AccessLog, format)
 	}
 	if cfg.MaxMemory > 0 {
 		h.fence = newMemFence(cfg.MaxMemory, h.reg, cfg.Logger)
 	}
-	if err := h.reg.update(context.Background(), scope{src: -1, start: true}); err != nil {
+	if cfg.BeforeLoad != nil {
+		cfg.BeforeLoad(h)
+	}
+	if err := h.firstLoad(); err != nil {
 		h.Close()
 		return nil, err
 	}
@@ -84,6 +100,8 @@ func New(cfg Config) (*Handler, error) {
 			h.watches = append(h.watches, w)
 		}
 	}
+	h.loaded.Store(true)
+	h.ready.Store(true)
 	return h, nil
 }
 
@@ -153,6 +171,7 @@ func (h *Handler) Mounts() map[string]error {
 // Shutdown is idempotent.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.closeOnce.Do(func() {
+		h.ready.Store(false)
 		var errs []error
 		h.reg.stop() // loads in progress, the watchers' included, stop now
 		for _, w := range h.watches {

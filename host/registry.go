@@ -26,6 +26,7 @@ type plugin struct {
 
 	current atomic.Pointer[version]     // what serves requests; nil until the first load
 	failed  atomic.Pointer[loadFailure] // the newest load, if it failed while an older version serves
+	stats   *appStats                   // the app's counters; nil without Config.Metrics
 
 	loading sync.Mutex // held through one load, so that loads of a plugin never overlap
 	loads   int        // versions tried so far; guarded by loading
@@ -38,13 +39,15 @@ type version struct {
 	n      int
 	pool   *luabridge.Pool
 	err    error
-	digest [32]byte // of the plugin's files, to skip reloads that change nothing
+	digest [32]byte  // of the plugin's files, to skip reloads that change nothing
+	at     time.Time // when it was swapped in
 }
 
 // loadFailure is a load that failed while an older version kept serving.
 type loadFailure struct {
 	err    error
 	digest [32]byte
+	at     time.Time
 }
 
 // mountTable maps mount prefixes to the plugins that serve. It is never
@@ -80,6 +83,8 @@ type registry struct {
 
 	slots chan struct{} // one token per load that may run at once
 	loads sync.WaitGroup
+
+	reloadsOK, reloadsFailed atomic.Uint64 // loads of a plugin after its first
 
 	mu      sync.Mutex         // guards what follows; never held through a load
 	plugins map[string]*plugin // by prefix, mounted or still loading their first version
@@ -144,6 +149,8 @@ type scope struct {
 	names []string // with src, only these plugins of it; nil for all
 	force bool     // load again even plugins whose files did not change
 	start bool     // the first load: two apps on one mount is an error
+
+	progress *loadProgress // if set, counts the loads as they end
 }
 
 // update is the one door of every change: the first load, a watcher's
@@ -167,6 +174,7 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 		queue <- pl
 	}
 	close(queue)
+	sc.progress.begin(len(todo))
 	var wg sync.WaitGroup
 	for range min(len(todo), cap(r.slots)) {
 		wg.Add(1)
@@ -176,6 +184,7 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 			defer wg.Done()
 			for pl := range queue {
 				r.reload(pl, sc.force)
+				sc.progress.note(pl.loadError() != nil)
 			}
 		}()
 	}
@@ -265,6 +274,9 @@ func (r *registry) unsyncedPlugin(src int, sp *spec, start bool) (*plugin, error
 		r.unsyncedUnmount(old)
 	}
 	pl := &plugin{name: sp.name, prefix: sp.prefix, src: src, files: sp.files}
+	if r.cfg.Metrics {
+		pl.stats = &appStats{}
+	}
 	r.plugins[sp.prefix] = pl
 	return pl, nil
 }
@@ -298,14 +310,16 @@ func (r *registry) reload(pl *plugin, force bool) {
 	prev := pl.current.Load()
 	if err != nil && prev != nil && prev.pool != nil {
 		// Keep serving the version that works.
-		pl.failed.Store(&loadFailure{err: err, digest: digest})
+		pl.failed.Store(&loadFailure{err: err, digest: digest, at: time.Now()})
+		r.reloadsFailed.Add(1)
 		r.mu.Unlock()
 		r.log.Error("app reload failed; the previous version keeps serving", "app", pl.name,
 			"version", pl.loads, "serving", prev.n, "took", took, "err", err.Error())
 		return
 	}
-	r.unsyncedSwap(pl, &version{n: pl.loads, pool: pool, err: err, digest: digest})
+	r.unsyncedSwap(pl, &version{n: pl.loads, pool: pool, err: err, digest: digest, at: time.Now()})
 	r.mu.Unlock()
+	r.countLoad(pl, err)
 	// Log only now, so that whoever waits for the line finds the app
 	// serving.
 	switch {
@@ -333,6 +347,18 @@ func (r *registry) unchanged(pl *plugin, digest [32]byte) bool {
 	return f != nil && f.digest == digest // the same broken content as last time
 }
 
+// countLoad counts a version swapped in, when it is not the plugin's
+// first. pl.loading must be held.
+func (r *registry) countLoad(pl *plugin, err error) {
+	switch {
+	case pl.loads <= 1:
+	case err != nil:
+		r.reloadsFailed.Add(1)
+	default:
+		r.reloadsOK.Add(1)
+	}
+}
+
 // build compiles pl's files and opens the first Lua state of the new
 // version, which runs its main chunk. It runs while a load slot is held and
 // stops when the registry closes.
@@ -356,7 +382,11 @@ func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
 	if err := r.cfg.Services.PrepareApp(r.life, pl.name, assets); err != nil {
 		return nil, err
 	}
-	return luabridge.NewPool(r.life, prog, r.cfg.States)
+	pool, err := luabridge.NewPool(r.life, prog, r.cfg.States)
+	if err == nil && pl.stats != nil {
+		pool.ObserveWaits(pl.stats.queueWait.observe)
+	}
+	return pool, err
 }
 
 // unsyncedSwap makes v pl's current version, mounts pl if it is not yet,

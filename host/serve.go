@@ -92,18 +92,33 @@ var ErrAborted = errors.New("host: response aborted")
 // closes the connection rather than drain a body left unread, and after a
 // request that declared both Content-Length and Transfer-Encoding
 // (docs/SECURITY.md, "Slow and hostile clients").
-func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) error {
+func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) (err error) {
 	start := time.Now()
 	rd := h.armRead(w, start)
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
 	x.resp.reset(w, r.Method == http.MethodHead)
-	if h.access != nil {
-		defer h.access.log(r, &x.resp, start)
+	if h.access != nil || h.cfg.Metrics {
+		defer h.account(x, r, start, &err)
 	}
-	err := h.serve(ctx, x, r)
+	err = h.serve(ctx, x, r)
 	boundUnread(rd, r, &x.body)
 	return err
+}
+
+// account records a request that ended in the app's counters and the
+// access log.
+func (h *Handler) account(x *exchange, r *Request, start time.Time, err *error) {
+	took := time.Since(start)
+	status := x.resp.loggedStatus()
+	if s := x.stats; s != nil {
+		s.done(status, *err != nil, took)
+	} else if h.cfg.Metrics && x.unmatched {
+		h.unmatched.Add(1)
+	}
+	if h.access != nil {
+		h.access.log(x, r, status, start, took)
+	}
 }
 
 // exchange is the host's scratch space for one request, pooled so that the
@@ -114,6 +129,9 @@ type exchange struct {
 	body   limitedBody
 	req    luabridge.Request
 	flight flight // the memory fence's record of the request
+
+	stats     *appStats // the app's counters, with Config.Metrics
+	unmatched bool      // no mount took the request
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{vars: make(environ.Vars, 0, 32)} }}
@@ -124,6 +142,7 @@ func (x *exchange) release() {
 	x.vars = x.vars[:0]
 	x.body = limitedBody{}
 	x.req = luabridge.Request{}
+	x.stats, x.unmatched = nil, false
 	exchangePool.Put(x)
 }
 
@@ -136,10 +155,17 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 		pl, prefix = h.reg.lookup(rest)
 	}
 	if pl == nil {
+		x.unmatched = true
+		resp.tag(newRequestID(), h.cfg.SendRequestID)
 		resp.plain(http.StatusNotFound, "404 Not Found\n")
 		return nil
 	}
+	if pl.stats != nil {
+		x.stats = pl.stats
+		pl.stats.inFlight.Add(1)
+	}
 	if h.cfg.MaxBodyBytes > 0 && r.ContentLength > h.cfg.MaxBodyBytes {
+		resp.tag(newRequestID(), h.cfg.SendRequestID)
 		resp.plain(http.StatusRequestEntityTooLarge, "413 Request Entity Too Large\n")
 		return nil
 	}
@@ -151,12 +177,16 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	if err == nil {
 		vars, err = h.proxies.Apply(vars, r.RemoteAddr)
 	}
-	x.vars = vars[:0]
 	if err != nil {
-		h.log.Info("bad request", "path", r.Path, "err", err)
+		x.vars = vars[:0]
+		resp.tag(newRequestID(), h.cfg.SendRequestID)
+		h.log.Info("bad request", "path", r.Path, "err", err, "request_id", resp.id)
 		resp.plain(http.StatusBadRequest, "400 Bad Request\n")
 		return nil
 	}
+	resp.tag(h.requestID(vars, r.RemoteAddr), h.cfg.SendRequestID)
+	vars = append(vars, environ.Var{Name: requestIDVar, Value: resp.id})
+	x.vars = vars // kept whole for the access log; release empties it
 
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
 	defer cancel()
@@ -171,7 +201,7 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	if err != nil {
 		return h.refuse(resp, pl, err)
 	}
-	x.req = luabridge.Request{Vars: vars, RunOnce: gw.RunOnce}
+	x.req = luabridge.Request{Vars: vars, RunOnce: gw.RunOnce, ID: resp.id}
 	if r.Body != nil {
 		x.body = limitedBody{r: r.Body, limit: h.cfg.MaxBodyBytes}
 		x.req.Body = &x.body
@@ -210,16 +240,18 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) error {
 	case errors.Is(err, errNotLoaded):
 		resp.notLoaded(pl.name)
 	case errors.Is(err, luabridge.ErrBusy):
-		h.log.Warn("all Lua states busy", "app", pl.name, "waited", h.cfg.QueueTimeout)
+		pl.stats.noteBusy()
+		h.log.Warn("all Lua states busy", "app", pl.name, "waited", h.cfg.QueueTimeout, "request_id", resp.id)
 		resp.plain(http.StatusServiceUnavailable, "503 Service Unavailable\n", "Retry-After", "1")
 	case errors.Is(err, context.DeadlineExceeded):
+		pl.stats.noteTimeout()
 		resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 	case errors.Is(err, context.Canceled):
 		// The client left while waiting.
 		resp.aborted = true
 		return ErrAborted
 	default:
-		h.log.Error("cannot run app", "app", pl.name, "err", err)
+		h.log.Error("cannot run app", "app", pl.name, "err", err, "request_id", resp.id)
 		resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
 	}
 	return nil
@@ -228,15 +260,15 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) error {
 // finish turns the outcome of an app's run into what the client sees.
 func (h *Handler) finish(resp *response, vars environ.Vars, pl *plugin, err error) error {
 	if resp.dropped {
-		h.log.Warn("the app produced a body for a response that cannot have one; it was dropped", "app", pl.name, "path", requestPath(vars), "status", resp.status)
+		h.log.Warn("the app produced a body for a response that cannot have one; it was dropped", "app", pl.name, "path", requestPath(vars), "status", resp.status, "request_id", resp.id)
 	}
 	if resp.cut {
-		h.log.Warn("the app sent more than its Content-Length; the body was cut", "app", pl.name, "path", requestPath(vars), "content_length", resp.declared)
+		h.log.Warn("the app sent more than its Content-Length; the body was cut", "app", pl.name, "path", requestPath(vars), "content_length", resp.declared, "request_id", resp.id)
 	}
 	if err == nil {
 		if resp.short() {
 			h.log.Warn("the app sent less than its Content-Length; closing the connection", "app", pl.name, "path", requestPath(vars),
-				"content_length", resp.declared, "sent", resp.written)
+				"content_length", resp.declared, "sent", resp.written, "request_id", resp.id)
 		}
 		return nil
 	}
@@ -250,15 +282,20 @@ func (h *Handler) fail(resp *response, vars environ.Vars, pl *plugin, err error)
 	var clientErr *luabridge.ClientError
 	switch {
 	case errors.As(err, &clientErr):
-		h.log.Debug("client went away", "app", pl.name, "path", requestPath(vars), "err", err)
+		h.log.Debug("client went away", "app", pl.name, "path", requestPath(vars), "err", err, "request_id", resp.id)
 		// Nothing useful can reach the client; make sure the transport
 		// does not send an implicit empty 200 either.
 		resp.aborted = resp.status == 0
 		return ErrAborted
 	case errors.As(err, &appErr):
+		if appErr.Timeout {
+			pl.stats.noteTimeout()
+		} else {
+			pl.stats.noteAppError()
+		}
 		method, _ := vars.Get("REQUEST_METHOD")
 		h.log.Error("app error", "app", pl.name, "method", method, "path", requestPath(vars),
-			"err", appErr.Err.Error(), "traceback", appErr.Traceback(), "headers_sent", resp.status != 0)
+			"err", appErr.Err.Error(), "traceback", appErr.Traceback(), "headers_sent", resp.status != 0, "request_id", resp.id)
 		switch {
 		case resp.status != 0:
 			// Part of the response is out: abort the connection so the
@@ -270,7 +307,8 @@ func (h *Handler) fail(resp *response, vars environ.Vars, pl *plugin, err error)
 			resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
 		}
 	default:
-		h.log.Error("request failed", "app", pl.name, "err", err)
+		pl.stats.noteAppError()
+		h.log.Error("request failed", "app", pl.name, "err", err, "request_id", resp.id)
 		if resp.status != 0 {
 			return ErrAborted
 		}

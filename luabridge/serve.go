@@ -63,6 +63,10 @@ type Request struct {
 	// close is called whatever happened): when Stop ends, close() is
 	// interrupted too. The host's memory fence stops requests this way.
 	Stop context.Context
+
+	// ID is the request's id (lsgi.request_id, which Vars also holds):
+	// lsgi.errors lines carry it, and Go modules read it with [RequestID].
+	ID string
 }
 
 // AppError reports a request the app failed: a Lua error, a broken
@@ -149,12 +153,14 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 	}
 	method, _ := req.Vars.Get("REQUEST_METHOD")
 	uri, _ := req.Vars.Get("REQUEST_URI")
-	x.errors = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri}
+	x.errors = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri, id: req.ID}
 	x.startFn = L.NewFunction(x.startResponse)
 	x.writeFn = L.NewFunction(x.write)
 
 	L.SetContext(ctx)
+	s.requestID = req.ID
 	err := x.run(x.environ(req))
+	s.requestID = ""
 	x.done = true
 	x.input.end()
 	x.errors.flush()

@@ -40,6 +40,8 @@ type State struct {
 
 	served    int // requests served so far
 	maxServed int // retire the state after this many requests; 0: never
+
+	requestID string // the id of the request being served; see RequestID
 }
 
 // initTimeout bounds how long an app's main chunk may run when a state is
@@ -56,6 +58,7 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistryMaxSize: 1024 * 256,
 	})
 	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests()}
+	s.register()
 	if err := s.openLibs(); err != nil {
 		L.Close()
 		return nil, fmt.Errorf("luabridge: open libraries for %s: %w", p.name, err)

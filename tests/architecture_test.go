@@ -30,9 +30,10 @@ func TestArchitecture(t *testing.T) {
 		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
 		"host":                 {"environ", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
+		"host/metrics":         {"host"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {
@@ -55,6 +56,9 @@ func TestArchitecture(t *testing.T) {
 			}
 			if (isProject || isLua) && !slices.Contains(ok, name) {
 				t.Errorf("%s imports %s: an arrow docs/ARCHITECTURE.md forbids", pkg, imp)
+			}
+			if pkg == "host" && strings.HasPrefix(imp, "github.com/prometheus/") {
+				t.Errorf("host imports %s: the request cycle must not depend on the Prometheus client (host/metrics does)", imp)
 			}
 		}
 	}

@@ -143,11 +143,15 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 // closeOnConflict closes the connection after the response to a request
-// that came with conflicting framing.
+// that came with conflicting framing. Over TLS, where net/http reads the
+// plaintext inside its own TLS connection and no listener sees it, it
+// closes the connection after every chunked HTTP/1 request instead, the
+// one kind a conflict can hide in (HTTP/2 has framing of its own).
 type closeOnConflict struct{ h http.Handler }
 
 func (g closeOnConflict) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if fc, ok := r.Context().Value(framingKey{}).(*framingConn); ok && fc.conflict.Load() {
+	fc, watched := r.Context().Value(framingKey{}).(*framingConn)
+	if watched && fc.conflict.Load() || !watched && r.TLS != nil && r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
 		w.Header().Set("Connection", "close")
 	}
 	g.h.ServeHTTP(w, r)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,39 @@ func TestConflictingFramingClosesTheConnection(t *testing.T) {
 				if p := <-served; p == "/smuggled" && tt.wantClose {
 					t.Errorf("the handler served /smuggled")
 				}
+			}
+		})
+	}
+}
+
+// TestChunkedOverTLSCloses: over TLS no listener sees the plaintext, so a
+// chunked HTTP/1 request closes its connection whatever its headers; a
+// request with a Content-Length keeps it.
+func TestChunkedOverTLSCloses(t *testing.T) {
+	ts := httptest.NewUnstartedServer(closeOnConflict{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	})})
+	ts.StartTLS()
+	defer ts.Close()
+	tests := []struct {
+		desc      string
+		body      io.Reader
+		wantClose bool
+	}{
+		{"chunked", io.MultiReader(strings.NewReader("hello")), true},
+		{"with a length", strings.NewReader("hello"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			resp, err := ts.Client().Post(ts.URL, "text/plain", tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.Close != tt.wantClose {
+				t.Errorf("Connection: close = %v, want %v", resp.Close, tt.wantClose)
 			}
 		})
 	}

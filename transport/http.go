@@ -16,7 +16,9 @@ import (
 // Serve it on a listener wrapped by [HTTPListener] (and, to cap the
 // connections, [LimitListener] beneath): a request with both
 // Content-Length and Transfer-Encoding then closes its connection after
-// its response, as RFC 9112 section 6.1 requires.
+// its response, as RFC 9112 section 6.1 requires. Served over TLS
+// (ServeTLS), where no listener sees the plaintext, it closes the
+// connection after every chunked HTTP/1 request instead.
 func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,

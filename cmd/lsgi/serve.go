@@ -27,16 +27,18 @@ const shutdownGrace = 10 * time.Second
 
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
-	dir, bind, root, forwarded, accessLog, logLevel string
-	fastCGI, trust, reload, dev                     bool
-	timeout, queueTimeout, poll                     time.Duration
-	states, stateMax, stateJitter                   int
-	limits                                          host.Limits
-	maxBody                                         int64
-	services                                        *serviceFlags
-	sql                                             *sqlFlags
-	workers                                         *workerOptions // and --graceful-timeout
-	guards                                          *guardFlags
+	dir, bind, root, forwarded, accessLog string
+	fastCGI, trust, reload, dev           bool
+	timeout, queueTimeout, poll           time.Duration
+	states, stateMax, stateJitter         int
+	limits                                host.Limits
+	maxBody                               int64
+	log                                   *logFlags
+	ops                                   *opsFlags
+	services                              *serviceFlags
+	sql                                   *sqlFlags
+	workers                               *workerOptions // and --graceful-timeout
+	guards                                *guardFlags
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
@@ -58,7 +60,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.DurationVar(&f.poll, "poll", 0, "poll for changes at this interval instead of using file system events (NFS, some container mounts)")
 	fs.BoolVar(&f.dev, "dev", false, "development mode: wrap every app in lsgi.validator, and show loopback clients error pages with source and tracebacks")
 	fs.StringVar(&f.accessLog, "access-log", "-", "access log `file`: - for stderr, off for none")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.log = addLogFlags(fs)
+	f.ops = addOpsFlags(fs)
 	f.services = addServiceFlags(fs)
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
@@ -105,6 +108,9 @@ func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lua
 		Services:          services,
 		Limits:            f.limits,
 		ForwardedAllowIPs: strings.Split(f.forwarded, ","),
+		AccessLogFormat:   f.log.accessFormat,
+		SendRequestID:     true,
+		Metrics:           f.ops.adminBind != "",
 
 		StateMaxRequests:       f.stateMax,
 		StateMaxRequestsJitter: f.stateJitter,
@@ -136,13 +142,18 @@ func serve(args []string, stderr io.Writer) int {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "lsgi: -log-level: %v\n", err)
+	logs, err := f.log.setup()
+	if err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, level, logger, stderr)
+	if err := f.ops.check(f); err != nil {
+		fmt.Fprintf(stderr, "lsgi: %v\n", err)
+		return 2
+	}
+	logger := logs.newLogger(stderr)
+	f.workers.tls = f.ops.certFile != ""
+	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, logs, logger, stderr)
 	if done {
 		return code
 	}
@@ -153,28 +164,64 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	defer services.Close()
-	cfg, closeLog, err := f.config(stderr, logger, services)
-	if err != nil {
-		logger.Error("cannot start", "err", err)
-		return 1
-	}
-	defer closeLog()
-	h, err := host.New(cfg)
+	return serveOn(f, logger, services, stderr)
+}
+
+// serveOn listens, loads the apps and serves them. It listens first, so
+// that a busy port fails at once rather than after every app has loaded.
+func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stderr io.Writer) int {
+	cert, err := f.ops.certificate()
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
 	ln, err := f.workers.listen(f.bind)
 	if err != nil {
-		h.Close()
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
 	ln = f.guards.limit(ln, f.fastCGI, logger)
-	if f.fastCGI {
-		return serveFastCGI(ln, h, f.workers.graceful, logger)
+	admin, err := listenAdmin(f.ops.adminBind, logger)
+	if err != nil {
+		ln.Close()
+		logger.Error("cannot listen on the admin address", "err", err)
+		return 1
 	}
-	return serveHTTP(ln, h, f, logger)
+	cfg, closeLog, err := f.config(stderr, logger, services)
+	if err != nil {
+		ln.Close()
+		admin.shutdown(context.Background())
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	defer closeLog()
+	if admin != nil {
+		cfg.BeforeLoad = func(h *host.Handler) { admin.start(h, f.engine()) }
+	}
+	h, err := host.New(cfg)
+	if err == nil {
+		err = f.workers.ready()
+	}
+	if err != nil {
+		ln.Close()
+		admin.shutdown(context.Background())
+		if h != nil {
+			h.Close()
+		}
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	if f.fastCGI {
+		return serveFastCGI(ln, h, admin, f.workers.graceful, logger)
+	}
+	return serveHTTP(ln, h, f, cert, admin, logger)
+}
+
+// engine names the HTTP engine that serves the apps. It is net/http, the
+// one engine that serves TLS and HTTP/2: a faster engine for plain HTTP
+// may be chosen here, never with --certfile.
+func (f *serveFlags) engine() string {
+	return "net/http"
 }
 
 // buildServices opens the resources the service and SQL flags describe.
@@ -190,26 +237,43 @@ func (f *serveFlags) buildServices(logger *slog.Logger) (*lualib.Services, error
 	return services, nil
 }
 
-// serveHTTP serves HTTP on ln until SIGINT or SIGTERM, reloading every app
-// on SIGHUP, then shuts down within the graceful timeout.
-func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Logger) int {
+// serveHTTP serves HTTP (HTTPS with cert) on ln until SIGINT or SIGTERM,
+// reloading every app and the certificate on SIGHUP, then shuts down
+// within the graceful timeout.
+func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.Certificate, admin *adminServer, logger *slog.Logger) int {
 	srv := transport.NewHTTPServer(ln.Addr().String(), f.workers.count(h), logger)
+	scheme := "http"
+	if cert != nil {
+		srv.TLSConfig = cert.TLSConfig()
+		scheme = "https"
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(transport.HTTPListener(ln)) }()
-	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version)
+	go func() {
+		if cert != nil {
+			// The framing check needs the plaintext, which net/http reads
+			// inside its TLS connection: transport.NewHTTPServer closes
+			// every chunked HTTP/1 request's connection instead.
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(transport.HTTPListener(ln))
+	}()
+	logger.Info("Listening at: "+scheme+"://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version, "engine", f.engine())
 	for running := true; running; {
 		select {
 		case err := <-served:
 			logger.Error("server stopped", "err", err)
+			admin.shutdown(context.Background())
 			h.Close()
 			return 1
 		case <-hup:
 			logger.Info("SIGHUP: reloading every app")
+			reloadCertificate(cert, logger)
 			if err := h.Reload(ctx); err != nil {
 				logger.Error("reload", "err", err)
 			}
@@ -228,12 +292,26 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Log
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
+	admin.shutdown(sctx)
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("server", "err", err)
 		return 1
 	}
 	logger.Info("stopped")
 	return 0
+}
+
+// reloadCertificate reads the TLS certificate files again; a failure keeps
+// the certificate in use.
+func reloadCertificate(cert *transport.Certificate, logger *slog.Logger) {
+	if cert == nil {
+		return
+	}
+	if err := cert.Reload(); err != nil {
+		logger.Error("TLS certificate not reloaded; the previous one stays in use", "err", err)
+		return
+	}
+	logger.Info("TLS certificate reloaded", "not_after", cert.NotAfter().Format(time.RFC3339))
 }
 
 // listen opens a TCP listener, or a Unix socket for "unix:PATH".
@@ -248,7 +326,7 @@ func listen(addr string) (net.Listener, error) {
 // serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM, then stops
 // accepting and lets the requests in flight finish within the graceful
 // timeout, as serveHTTP does.
-func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger *slog.Logger) int {
+func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace time.Duration, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := &transport.FastCGIServer{Handler: h}
@@ -258,6 +336,7 @@ func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger 
 	select {
 	case err := <-served:
 		logger.Error("FastCGI server stopped", "err", err)
+		admin.shutdown(context.Background())
 		h.Close()
 		return 1
 	case <-ctx.Done():
@@ -273,6 +352,7 @@ func serveFastCGI(ln net.Listener, h *host.Handler, grace time.Duration, logger 
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
+	admin.shutdown(sctx)
 	logger.Info("stopped")
 	return 0
 }

@@ -140,6 +140,7 @@ func (s *Shared) Preload(L *lua.LState) {
 	L.PreloadModule(ModCrypto, openCrypto)
 	L.PreloadModule(ModDB, s.openDB)
 	L.PreloadModule(ModHTTP, s.openHTTP)
+	L.PreloadModule(ModLog, s.openLog)
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}
