@@ -15,6 +15,20 @@ func WantsJSON(accept string) bool {
 	return jsonQ > 0 && jsonQ > htmlQ
 }
 
+// AsksForHTML reports whether a client whose Accept header is accept names
+// text/html with a quality above 0, as a browser loading a page does; a
+// client that sends "*/*" or nothing (curl, fetch, most API clients) does
+// not.
+func AsksForHTML(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		rng, params, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(rng), "text/html") {
+			return qValue(params) > 0
+		}
+	}
+	return false
+}
+
 // quality is the q-value accept gives type/subtype: that of the most
 // specific matching range (type/subtype, then type/*, then */*), 0 when
 // none matches.

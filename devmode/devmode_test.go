@@ -77,6 +77,27 @@ func TestWantsJSON(t *testing.T) {
 	}
 }
 
+func TestAsksForHTML(t *testing.T) {
+	tests := []struct {
+		desc, accept string
+		want         bool
+	}{
+		{"a browser's page load", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},
+		{"curl", "*/*", false},
+		{"no header", "", false},
+		{"JSON", "application/json", false},
+		{"HTML refused", "text/html;q=0, */*", false},
+		{"HTML last", "application/json, TEXT/HTML;q=0.1", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if got := AsksForHTML(tc.accept); got != tc.want {
+				t.Errorf("AsksForHTML(%q) = %v, want %v", tc.accept, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestExcerpt(t *testing.T) {
 	src := []byte("one\ntwo\r\nthree\nfour\nfive\n")
 	tests := []struct {

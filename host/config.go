@@ -99,8 +99,9 @@ type Config struct {
 	//     and the source around each, instead of a bare 500 (or its
 	//     previous version); the toolkit's error middleware shows the
 	//     same page;
-	//   - HTML responses carry a small script that reloads the page when
-	//     its app changes, fed by an event stream at
+	//   - HTML responses to requests that ask for HTML (Accept: text/html,
+	//     a browser loading a page) carry a small script that reloads the
+	//     page when its app changes, fed by an event stream at
 	//     Root+"/.lsgi/events?app=NAME" (see [Handler.CloseStreams]);
 	//   - "/" lists the mounted apps when no index.lua takes it, and a
 	//     path no app serves gets that list with a note saying why (and a

@@ -10,7 +10,8 @@ import (
 )
 
 // reloadInjector stands between an app and the host's response under
-// Config.Dev, for loopback clients: an HTML response (Content-Type
+// Config.Dev, for loopback clients that ask for HTML (a browser loading a
+// page; not curl, fetch or an API client): an HTML response (Content-Type
 // text/html, no Content-Encoding) gets the browser-refresh script, before
 // its last "</body" or, when it has none, at its end. A declared
 // Content-Length grows by the script's length, so the response stays

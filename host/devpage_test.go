@@ -138,7 +138,7 @@ func TestNoDevPagesWithoutDev(t *testing.T) {
 			t.Errorf("%s without Dev: %d %q %q", path, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 		}
 	}
-	if rec := getLocal(h, "GET", "/page", ""); strings.Contains(rec.Body.String(), "<script") {
+	if rec := getLocal(h, "GET", "/page", "text/html"); strings.Contains(rec.Body.String(), "<script") {
 		t.Errorf("a script was injected without Dev: %q", rec.Body)
 	}
 	if rec := getLocal(h, "GET", "/", ""); rec.Code != 404 || rec.Body.String() != "404 Not Found\n" {
@@ -193,7 +193,7 @@ func TestReloadScriptInjection(t *testing.T) {
 			h, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir}}, Dev: true, Validate: true})
 			plain, _ := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir}}})
 			want := getLocal(plain, tc.method, "/a", "")
-			rec := getLocal(h, tc.method, "/a", "")
+			rec := getLocal(h, tc.method, "/a", "text/html,*/*;q=0.8")
 			if rec.Code != 200 {
 				t.Fatalf("%d %q", rec.Code, rec.Body)
 			}
@@ -222,6 +222,9 @@ func TestReloadScriptInjection(t *testing.T) {
 			}
 			if rec := get(h, tc.method, "/a"); strings.Contains(rec.Body.String(), "<script") {
 				t.Errorf("another machine got the script: %q", rec.Body)
+			}
+			if rec := getLocal(h, tc.method, "/a", "*/*"); rec.Body.String() != want.Body.String() {
+				t.Errorf("a client that does not ask for HTML (curl) got %q, want the app's body %q", rec.Body, want.Body)
 			}
 		})
 	}

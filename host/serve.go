@@ -161,7 +161,9 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 			h.devError(resp, vars, pl, failure)
 			return nil
 		}
-		out = h.reloadInjector(resp, pl)
+		if accept, _ := vars.Get("HTTP_ACCEPT"); devmode.AsksForHTML(accept) {
+			out = h.reloadInjector(resp, pl)
+		}
 	}
 	v, st, err := h.acquire(dl, pl)
 	if err != nil {

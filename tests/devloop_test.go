@@ -240,7 +240,9 @@ func TestDevRefreshBehindNginx(t *testing.T) {
 	s := startServerFiles(t, "", map[string]string{"page.lua": browserPage("one")}, "--dev", "--root", "/app")
 	n := startNginx(t, proxyLocation("/app", s.addr), false)
 	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Get(n.base + "/app/page")
+	req, _ := http.NewRequest("GET", n.base+"/app/page", nil)
+	req.Header.Set("Accept", "text/html,*/*;q=0.8") // as a browser loading the page
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +253,7 @@ func TestDevRefreshBehindNginx(t *testing.T) {
 		t.Fatalf("the page through nginx has no refresh script under /app:\n%s", page.String())
 	}
 
-	req, _ := http.NewRequest("GET", n.base+"/app/.lsgi/events?app=page", nil)
+	req, _ = http.NewRequest("GET", n.base+"/app/.lsgi/events?app=page", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err = (&http.Client{}).Do(req)
 	if err != nil {
