@@ -369,11 +369,13 @@ func TestSSEWaitsIdle(t *testing.T) {
 	}
 	busy, _ := measure("/busy")
 	t.Logf("CPU between the first and the third event: %v with lsgi.sleep, %v with a busy wait", cpu, busy)
-	if busy < 150*time.Millisecond {
-		t.Fatalf("a busy wait of 200ms measured %v of CPU: the measure cannot tell", busy)
-	}
-	if cpu > 60*time.Millisecond {
+	if cpu > 50*time.Millisecond {
 		t.Errorf("the server used %v of CPU while the stream slept 200ms", cpu)
+	}
+	// A spinning wait gets what CPU the machine spares it: all of 200ms
+	// on a quiet one, less on a busy one, but never next to nothing.
+	if busy < 60*time.Millisecond || busy < 3*cpu {
+		t.Errorf("a busy wait of 200ms measured %v of CPU, against %v for lsgi.sleep: the measure cannot tell them apart", busy, cpu)
 	}
 }
 
