@@ -110,13 +110,17 @@ func (a *httpWriter) Write(chunk string, flush bool) error {
 const smallResponse = 2048
 
 // armDeadline implements deadliner: a body is read under the request's
-// deadline from now on (as it was since the request arrived: see
-// [ReadDeadliner]), and writes once they can block.
+// deadline from now on (it was bounded since the request arrived: see
+// [ReadDeadliner]), and writes once they can block. It is called again
+// when the app moves its deadline (lsgi.extend_deadline).
 func (a *httpWriter) armDeadline(deadline time.Time, readsBody bool) {
 	a.deadline = deadline
 	if readsBody {
 		// A client that trickles its body must not pin a state forever.
 		_ = a.SetReadDeadline(deadline)
+	}
+	if a.armed {
+		_ = a.rc.SetWriteDeadline(deadline)
 	}
 }
 

@@ -92,7 +92,7 @@ type memFence struct {
 type flight struct {
 	prev, next  *flight
 	app         string
-	cancel      context.CancelFunc
+	dl          *requestDeadline // ended with context.Canceled to stop the request
 	start       time.Time
 	heapAtStart int64 // the heap when the request began
 	stopped     bool  // by the fence; guarded by memFence.mu
@@ -159,13 +159,14 @@ func (f *memFence) watch() {
 	}
 }
 
-// enter records a request about to run Lua code on a state; cancel stops
-// it. It returns the context that bounds the request's result:close().
-func (f *memFence) enter(fl *flight, app string, cancel context.CancelFunc) context.Context {
+// enter records a request about to run Lua code on a state under dl, the
+// context the fence ends to stop it. It returns the context that bounds
+// the request's result:close().
+func (f *memFence) enter(fl *flight, app string, dl *requestDeadline) context.Context {
 	if f == nil {
 		return nil
 	}
-	fl.app, fl.cancel, fl.start, fl.heapAtStart, fl.stopped = app, cancel, time.Now(), f.heap.Load(), false
+	fl.app, fl.dl, fl.start, fl.heapAtStart, fl.stopped = app, dl, time.Now(), f.heap.Load(), false
 	f.mu.Lock()
 	fl.prev, fl.next = f.flights.prev, &f.flights
 	fl.prev.next, f.flights.prev = fl, fl
@@ -186,7 +187,7 @@ func (f *memFence) leave(fl *flight, st *luabridge.State) bool {
 	fl.prev, fl.next = nil, nil
 	stopped := fl.stopped
 	f.mu.Unlock()
-	fl.cancel = nil
+	fl.dl = nil
 	if stopped {
 		fp := st.Footprint(footprintBudget)
 		f.log.Warn("memory fence: stopped a request; its Lua state is discarded", "app", fl.app,
@@ -234,7 +235,7 @@ func (f *memFence) stopAll() int {
 	for fl := f.flights.next; fl != &f.flights; fl = fl.next {
 		if !fl.stopped {
 			fl.stopped = true
-			fl.cancel()
+			fl.dl.end(context.Canceled)
 			n++
 		}
 	}

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lsgi/lsgi/devmode"
 	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
 )
@@ -154,6 +156,9 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	if underRoot {
 		pl, prefix = h.reg.lookup(rest)
 	}
+	if h.cfg.Dev && (pl == nil || underRoot && strings.HasPrefix(rest, devPrefix)) {
+		return h.serveDev(ctx, x, r, rest, underRoot)
+	}
 	if pl == nil {
 		x.unmatched = true
 		resp.tag(newRequestID(), h.cfg.SendRequestID)
@@ -188,16 +193,20 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	vars = append(vars, environ.Var{Name: requestIDVar, Value: resp.id})
 	x.vars = vars // kept whole for the access log; release empties it
 
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	if h.cfg.Dev {
+	dl := newRequestDeadline(ctx, time.Now(), h.cfg.Timeout, h.cfg.MaxStreamTime)
+	defer dl.release()
+	deadline, _ := dl.Deadline()
+	var out luabridge.ResponseWriter = resp
+	if h.cfg.Dev && isLoopback(vars) {
 		if failure := pl.loadError(); failure != nil {
-			h.devErrorPage(resp, r, pl, failure)
+			h.devError(resp, vars, pl, failure)
 			return nil
 		}
+		if accept, _ := vars.Get("HTTP_ACCEPT"); devmode.AsksForHTML(accept) {
+			out = h.reloadInjector(resp, pl)
+		}
 	}
-	v, st, err := h.acquire(ctx, pl)
+	v, st, err := h.acquire(dl, pl)
 	if err != nil {
 		return h.refuse(resp, pl, err)
 	}
@@ -207,13 +216,17 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 		x.req.Body = &x.body
 	}
 	resp.begin(deadline, r.Body != nil)
-	x.req.Stop = h.fence.enter(&x.flight, pl.name, cancel)
-	err = st.Serve(ctx, &x.req, resp)
+	dl.resp, dl.readsBody = resp, r.Body != nil
+	x.req.Stop = h.fence.enter(&x.flight, pl.name, dl)
+	err = st.Serve(dl, &x.req, out)
 	if h.fence.leave(&x.flight, st) {
 		v.pool.Discard(st)
 		return h.stoppedByFence(resp)
 	}
 	v.pool.Put(st)
+	if inj, ok := out.(*reloadInjector); ok && err == nil {
+		err = inj.finish()
+	}
 	return h.finish(resp, vars, pl, err)
 }
 
@@ -295,12 +308,14 @@ func (h *Handler) fail(resp *response, vars environ.Vars, pl *plugin, err error)
 		}
 		method, _ := vars.Get("REQUEST_METHOD")
 		h.log.Error("app error", "app", pl.name, "method", method, "path", requestPath(vars),
-			"err", appErr.Err.Error(), "traceback", appErr.Traceback(), "headers_sent", resp.status != 0, "request_id", resp.id)
+			"err", appErr.Err.Error(), devmode.TracebackKey, appErr.Traceback(), "headers_sent", resp.status != 0, "request_id", resp.id)
 		switch {
 		case resp.status != 0:
 			// Part of the response is out: abort the connection so the
 			// client sees a truncated body, never a complete-looking one.
 			return ErrAborted
+		case h.cfg.Dev && isLoopback(vars):
+			h.devError(resp, vars, pl, appErr)
 		case appErr.Timeout:
 			resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 		default:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/luabridge/appfs"
+	"github.com/lsgi/lsgi/luabridge/lualib"
 )
 
 // A PluginSource supplies apps to a [Handler]: a plugins folder on disk
@@ -38,8 +39,9 @@ type spec struct {
 type pluginFiles interface {
 	// main names the main chunk, in logs and in Lua errors.
 	main() string
-	// digest hashes every file whose change makes a new version.
-	digest() ([32]byte, error)
+	// digest hashes the files whose change makes a new version (the
+	// code) apart from those the app reads as it runs (the assets).
+	digest() (digests, error)
 	// load reads the main chunk and says where the app's modules and
 	// assets (templates, static files) come from.
 	load() (src []byte, modules, assets fs.FS, err error)
@@ -192,6 +194,12 @@ func ignored(name string) bool {
 		strings.HasSuffix(name, ".swo") || name == "4913"
 }
 
+// ValidPluginName reports whether name can name a plugin of a plugins
+// folder ([Folder]), whose NAME.lua or NAME/init.lua is mounted at /NAME: a
+// plain URL path segment (letters, digits, '-', '_', '.') that is neither
+// hidden nor an editor leftover.
+func ValidPluginName(name string) bool { return validName(name) && !ignored(name) }
+
 // validName reports whether a plugin name can be a URL path segment as is.
 func validName(name string) bool {
 	if name == "" {
@@ -233,33 +241,44 @@ func (f *treeFiles) same(other pluginFiles) bool {
 }
 
 // digest hashes the main file, and for a folder plugin every file below the
-// folder, so that an edit to a module or a template reloads it while a save
-// that changes nothing does not.
-func (f *treeFiles) digest() ([32]byte, error) {
-	h := sha256.New()
+// folder: the code (Lua files, the settings file, migrations) by content,
+// so that an edit to a module reloads the app while a save that changes
+// nothing does not; the assets (templates, static files, anything else)
+// by name, size and modification time, so that an edit to one reaches the
+// browser without a reload and without reading every image of the folder.
+func (f *treeFiles) digest() (digests, error) {
+	code, assets := sha256.New(), sha256.New()
 	add := func(name string) error {
+		if !isCode(strings.TrimPrefix(name, f.dir+"/")) {
+			st, err := fs.Stat(f.tree.fsys, name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(assets, "%s\x00%d\x00%d\x00", name, st.Size(), st.ModTime().UnixNano())
+			return nil
+		}
 		data, err := fs.ReadFile(f.tree.fsys, name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
-		h.Write(data)
+		fmt.Fprintf(code, "%s\x00%d\x00", name, len(data))
+		code.Write(data)
 		return nil
 	}
-	var sum [32]byte
+	var d digests
 	var err error
 	if f.dir == "." {
 		err = add(f.file)
 	} else {
-		err = fs.WalkDir(f.tree.fsys, f.dir, func(name string, d fs.DirEntry, err error) error {
+		err = fs.WalkDir(f.tree.fsys, f.dir, func(name string, e fs.DirEntry, err error) error {
 			switch {
 			case err != nil:
 				return err
-			case name != f.dir && ignored(d.Name()) && d.IsDir():
+			case name != f.dir && ignored(e.Name()) && e.IsDir():
 				return fs.SkipDir
-			case name != f.dir && ignored(d.Name()), d.IsDir():
+			case name != f.dir && ignored(e.Name()), e.IsDir():
 				return nil
-			case d.Type()&fs.ModeSymlink != 0:
+			case e.Type()&fs.ModeSymlink != 0:
 				if st, err := fs.Stat(f.tree.fsys, name); err != nil || st.IsDir() {
 					return nil // a link to a folder or nowhere: not content
 				}
@@ -268,10 +287,26 @@ func (f *treeFiles) digest() ([32]byte, error) {
 		})
 	}
 	if err != nil {
-		return sum, err
+		return d, err
 	}
-	copy(sum[:], h.Sum(nil))
-	return sum, nil
+	copy(d.code[:], code.Sum(nil))
+	copy(d.assets[:], assets.Sum(nil))
+	return d, nil
+}
+
+// digests are what a plugin's files hash to: the code, whose change makes
+// a new version, and the assets, whose change reaches the app without one.
+type digests struct {
+	code, assets [32]byte
+}
+
+// isCode reports whether a file of a folder plugin (named relative to the
+// folder) is read when a version loads, so that a change to it needs a new
+// version: Lua sources, the settings file lsgi.config reads once
+// (config.json) and lsgi.db's migrations (migrations/*.sql). Templates and
+// static files are read as requests need them.
+func isCode(name string) bool {
+	return strings.HasSuffix(name, ".lua") || lualib.ReadAtLoad(name)
 }
 
 // load reads the main chunk. A folder plugin's modules, templates and
@@ -390,12 +425,12 @@ func (f appFiles) read() ([]byte, error) {
 	return src, nil
 }
 
-func (f appFiles) digest() ([32]byte, error) {
+func (f appFiles) digest() (digests, error) {
 	src, err := f.read()
 	if err != nil {
-		return [32]byte{}, err
+		return digests{}, err
 	}
-	return sha256.Sum256(src), nil
+	return digests{code: sha256.Sum256(src)}, nil
 }
 
 func (f appFiles) load() (src []byte, modules, assets fs.FS, err error) {

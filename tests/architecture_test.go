@@ -18,6 +18,7 @@ func TestArchitecture(t *testing.T) {
 	// must never exist.
 	allowed := map[string][]string{
 		"httpsyntax":           {},
+		"devmode":              {},
 		"dict":                 {},
 		"appdb":                {},
 		"outbound":             {},
@@ -27,13 +28,13 @@ func TestArchitecture(t *testing.T) {
 		"luabridge/appfs":      {},
 		"environ":              {"httpsyntax"},
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
-		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
+		"luabridge/lualib":     {"environ", "httpsyntax", "devmode", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
-		"host":                 {"environ", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
+		"host":                 {"environ", "devmode", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
 		"host/metrics":         {"host"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "devmode", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {

@@ -27,31 +27,45 @@ const shutdownGrace = 10 * time.Second
 
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
-	dir, bind, root, forwarded, accessLog string
-	fastCGI, trust, reload, dev           bool
-	timeout, queueTimeout, poll           time.Duration
-	states, stateMax, stateJitter         int
-	limits                                host.Limits
-	maxBody                               int64
-	log                                   *logFlags
-	ops                                   *opsFlags
-	services                              *serviceFlags
-	sql                                   *sqlFlags
-	workers                               *workerOptions // and --graceful-timeout
-	guards                                *guardFlags
+	dir, bind, root, forwarded, accessLog      string
+	fastCGI, trust, reload, dev                bool
+	timeout, queueTimeout, poll, maxStreamTime time.Duration
+	states, stateMax, stateJitter              int
+	limits                                     host.Limits
+	maxBody                                    int64
+	log                                        *logFlags
+	ops                                        *opsFlags
+	services                                   *serviceFlags
+	sql                                        *sqlFlags
+	workers                                    *workerOptions // and --graceful-timeout
+	guards                                     *guardFlags
+	set                                        map[string]bool // the flags given, by name
+}
+
+// commandUsage introduces the flags of the commands that take serve's.
+var commandUsage = map[string]string{
+	"serve": "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n",
+	"check": "usage: lsgi check [flags] [DIR]\n\nLoad every app in DIR (default ./plugins) as lsgi serve would, run each once on\nGET / through lsgi.validator, print a line per app, and exit 1 if any failed.\nIt takes serve's flags; those about listening are ignored. Without --data, the\napps' databases and the secret are made in a temporary folder.\n\nflags:\n",
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
 // there is nothing to serve (help, or a usage error).
 func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
-	f := &serveFlags{dir: "plugins"}
-	fs := flag.NewFlagSet("lsgi serve", flag.ContinueOnError)
+	return parseServeFor("serve", args, stderr)
+}
+
+// parseServeFor reads the flags of lsgi serve for the command cmd: lsgi
+// check takes them too, so that it loads apps exactly as serve does.
+func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, int, bool) {
+	f := &serveFlags{dir: "plugins", set: map[string]bool{}}
+	fs := flag.NewFlagSet("lsgi "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.bind, "bind", "127.0.0.1:8000", "`address` to listen on: host:port (port 0 picks a free one), or unix:PATH")
 	fs.BoolVar(&f.fastCGI, "fastcgi", false, "speak FastCGI instead of HTTP, for nginx fastcgi_pass or Apache mod_proxy_fcgi")
 	fs.StringVar(&f.root, "root", "", "URL `prefix` the server is mounted under; SCRIPT_NAME starts with it (for FastCGI behind location /app/, say /app)")
 	fs.StringVar(&f.forwarded, "forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
+	fs.DurationVar(&f.maxStreamTime, "max-stream-time", 5*time.Minute, "how long a response may last when its app moves its deadline with lsgi.extend_deadline (server-sent events)")
 	fs.DurationVar(&f.queueTimeout, "queue-timeout", 5*time.Second, "how long a request waits for a free Lua state before 503")
 	fs.IntVar(&f.states, "states", 0, "Lua states per app, hence concurrent requests per app (default 2 x CPUs, at least 4)")
 	fs.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body in bytes (-1: no limit)")
@@ -70,7 +84,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
+		fmt.Fprint(stderr, commandUsage[cmd])
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,6 +93,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 		}
 		return nil, 2, false
 	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if fs.NArg() > 1 {
 		fs.Usage()
 		return nil, 2, false
@@ -98,6 +113,7 @@ func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lua
 		MaxMemory:         f.guards.memory(logger),
 		States:            f.states,
 		Timeout:           f.timeout,
+		MaxStreamTime:     f.maxStreamTime,
 		QueueTimeout:      f.queueTimeout,
 		MaxBodyBytes:      f.maxBody,
 		Trust:             f.trust,
@@ -151,6 +167,7 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
 	}
+	logs.dev = f.dev
 	logger := logs.newLogger(stderr)
 	f.workers.tls = f.ops.certFile != ""
 	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, logs, logger, stderr)
@@ -252,6 +269,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	srv.RegisterOnShutdown(h.CloseStreams) // the browser refresh's streams never end by themselves
 	served := make(chan error, 1)
 	go func() {
 		if cert != nil {
@@ -264,6 +282,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.
 		served <- srv.Serve(transport.HTTPListener(ln))
 	}()
 	logger.Info("Listening at: "+scheme+"://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version, "engine", f.engine())
+	logURLs(logger, ln.Addr(), f.root, f.dev, h)
 	for running := true; running; {
 		select {
 		case err := <-served:
