@@ -77,6 +77,14 @@ type Config struct {
 	// (docs/SECURITY.md, "Limits").
 	Limits Limits
 
+	// MaxMemory is the memory fence: past this many bytes of Go heap, the
+	// host stops the requests running Lua code (503) and discards the Lua
+	// states that hold memory, then keeps serving (docs/SECURITY.md, "The
+	// memory fence"). Zero means [DefaultMaxMemory], a third of what the
+	// process may use; a negative value turns the fence off. The Go soft
+	// memory limit is lowered to nine tenths of it.
+	MaxMemory int64
+
 	// StateMaxRequests, if positive, replaces a Lua state once it has
 	// served this many requests (gunicorn's max_requests), so that what
 	// an app leaks into a state stays bounded. Zero means never.
@@ -181,6 +189,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory, _ = DefaultMaxMemory()
 	}
 	if c.Services == nil {
 		c.Services = &lualib.Services{}

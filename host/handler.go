@@ -24,6 +24,7 @@ type Handler struct {
 	software environ.Gateway // the host's own part of every Gateway
 	proxies  environ.Proxies
 	access   *accessLog
+	fence    *memFence // nil when Config.MaxMemory is negative
 	watches  []*watcher
 	log      *slog.Logger
 
@@ -78,6 +79,9 @@ func New(cfg Config) (*Handler, error) {
 	h.reg = newRegistry(&h.cfg, cfg.Plugins)
 	if cfg.AccessLog != nil {
 		h.access = newAccessLog(cfg.AccessLog, format)
+	}
+	if cfg.MaxMemory > 0 {
+		h.fence = newMemFence(cfg.MaxMemory, h.reg, cfg.Logger)
 	}
 	if cfg.BeforeLoad != nil {
 		cfg.BeforeLoad(h)
@@ -191,6 +195,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 		for _, w := range h.watches {
 			w.close()
 		}
+		h.fence.close()
 		errs = append(errs, h.reg.close(ctx))
 		if h.access != nil {
 			errs = append(errs, h.access.close())

@@ -87,15 +87,25 @@ var ErrAborted = errors.New("host: response aborted")
 // ServeRequest is the lower seam of the host, for transports that are not
 // net/http (ServeHTTP is the same cycle behind an [http.Handler]). It is
 // safe for concurrent use; r and w belong to the call.
+//
+// A transport that streams the request body from the connection lets the
+// host bound its reads by implementing [ReadDeadliner] on w; one that
+// reads the whole body first must bound that read itself. Either way it
+// closes the connection rather than drain a body left unread, and after a
+// request that declared both Content-Length and Transfer-Encoding
+// (docs/SECURITY.md, "Slow and hostile clients").
 func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) (err error) {
 	start := time.Now()
+	rd := h.armRead(w, start)
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
 	x.resp.reset(w, r.Method == http.MethodHead)
 	if h.access != nil || h.cfg.Metrics {
 		defer h.account(x, r, start, &err)
 	}
-	return h.serve(ctx, x, r)
+	err = h.serve(ctx, x, r)
+	boundUnread(rd, r, &x.body)
+	return err
 }
 
 // account records a request that ended in the app's counters and the
@@ -116,10 +126,11 @@ func (h *Handler) account(x *exchange, r *Request, start time.Time, err *error) 
 // exchange is the host's scratch space for one request, pooled so that the
 // cycle allocates little of its own.
 type exchange struct {
-	resp response
-	vars environ.Vars
-	body limitedBody
-	req  luabridge.Request
+	resp   response
+	vars   environ.Vars
+	body   limitedBody
+	req    luabridge.Request
+	flight flight // the memory fence's record of the request
 
 	stats     *appStats // the app's counters, with Config.Metrics
 	unmatched bool      // no mount took the request
@@ -206,7 +217,12 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	}
 	resp.begin(deadline, r.Body != nil)
 	dl.resp, dl.readsBody = resp, r.Body != nil
+	x.req.Stop = h.fence.enter(&x.flight, pl.name, dl)
 	err = st.Serve(dl, &x.req, out)
+	if h.fence.leave(&x.flight, st) {
+		v.pool.Discard(st)
+		return h.stoppedByFence(resp)
+	}
 	v.pool.Put(st)
 	if inj, ok := out.(*reloadInjector); ok && err == nil {
 		err = inj.finish()
@@ -330,11 +346,14 @@ type limitedBody struct {
 	r           io.Reader
 	limit, read int64
 	err         error
+	eof         bool // the body was read to its end
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.limit < 0 {
-		return b.r.Read(p)
+		n, err := b.r.Read(p)
+		b.eof = b.eof || err == io.EOF
+		return n, err
 	}
 	if b.err != nil {
 		return 0, b.err
@@ -344,6 +363,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.read += int64(n)
+	b.eof = b.eof || err == io.EOF
 	if b.read > b.limit {
 		n -= int(b.read - b.limit)
 		b.read = b.limit

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsgi/lsgi/luabridge/appfs"
 	"github.com/lsgi/lsgi/luabridge/lualib"
 )
 
@@ -71,6 +72,15 @@ type Folder struct {
 	// without them, such as NFS). Watch falls back to polling by itself
 	// when OS events cannot be had.
 	PollInterval time.Duration
+
+	// Isolate keeps single-file plugins (NAME.lua) from the files of the
+	// folder: without it their module folder is the plugins folder, so
+	// that one can require, dofile or loadfile another plugin's file, a
+	// folder app's private modules included (require "blog.posts"). With
+	// it they get only the host's and the toolkit's modules; a plugin
+	// that needs modules of its own becomes a folder (NAME/init.lua).
+	// Folder apps are confined to their own folder either way.
+	Isolate bool
 }
 
 func (f Folder) scan(names []string, log *slog.Logger) ([]*spec, error) {
@@ -79,7 +89,7 @@ func (f Folder) scan(names []string, log *slog.Logger) ([]*spec, error) {
 
 // tree is the folder as a pluginTree; New checks that it is a folder.
 func (f Folder) tree() pluginTree {
-	return pluginTree{fsys: os.DirFS(f.Path), root: f.Path}
+	return pluginTree{fsys: os.DirFS(f.Path), root: f.Path, isolate: f.Isolate}
 }
 
 // FolderFS is a plugins folder inside an fs.FS (an embed.FS, say), laid out
@@ -87,16 +97,21 @@ func (f Folder) tree() pluginTree {
 // named by their path inside FS.
 type FolderFS struct {
 	FS fs.FS
+
+	// Isolate keeps single-file plugins from the folder's files, as
+	// Folder.Isolate does.
+	Isolate bool
 }
 
 func (f FolderFS) scan(names []string, log *slog.Logger) ([]*spec, error) {
-	return pluginTree{fsys: f.FS}.scan(names, log)
+	return pluginTree{fsys: f.FS, isolate: f.Isolate}.scan(names, log)
 }
 
 // pluginTree reads a plugins folder from an fs.FS.
 type pluginTree struct {
-	fsys fs.FS
-	root string // the folder as the user named it, for messages; "" for an fs.FS
+	fsys    fs.FS
+	root    string // the folder as the user named it, for messages; "" for an fs.FS
+	isolate bool   // single-file plugins get no module folder
 }
 
 // scan lists the plugins of the folder, or with names, finds each of them.
@@ -296,17 +311,33 @@ func isCode(name string) bool {
 
 // load reads the main chunk. A folder plugin's modules, templates and
 // static files come from its folder; a single-file plugin's modules from the
-// plugins folder, and its assets from nowhere, since that folder holds the
-// other plugins' sources, which are not for serving.
+// plugins folder (none when the folder is isolated), and its assets from
+// nowhere, since that folder holds the other plugins' sources, which are
+// not for serving.
+//
+// The main chunk is read as every other file of a plugin is (package
+// appfs): a symbolic link is followed only while it stays inside the
+// plugins folder (a single file, or a plugin's folder itself) or the
+// plugin's folder (its init.lua), so that a plugin that is a link to
+// /etc/passwd does not show it in a syntax error.
 func (f *treeFiles) load() (src []byte, modules, assets fs.FS, err error) {
-	if src, err = fs.ReadFile(f.tree.fsys, f.file); err != nil {
-		return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
-	}
 	if f.dir == "." {
+		if src, err = appfs.ReadFile(f.tree.fsys, f.file); err != nil {
+			return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
+		}
+		if f.tree.isolate {
+			return src, nil, nil, nil
+		}
 		return src, f.tree.fsys, nil, nil
+	}
+	if _, err := appfs.Resolve(f.tree.fsys, ".", f.dir); err != nil {
+		return nil, nil, nil, fmt.Errorf("host: plugin folder %s: %w", f.tree.display(f.dir), err)
 	}
 	if modules, err = fs.Sub(f.tree.fsys, f.dir); err != nil {
 		return nil, nil, nil, fmt.Errorf("host: module folder of %s: %w", f.main(), err)
+	}
+	if src, err = appfs.ReadFile(modules, path.Base(f.file)); err != nil {
+		return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
 	}
 	return src, modules, modules, nil
 }
@@ -325,7 +356,7 @@ func (f *treeFiles) source(file string) []byte {
 	if !fs.ValidPath(name) {
 		return nil
 	}
-	data, _ := fs.ReadFile(f.tree.fsys, name)
+	data, _ := appfs.ReadFile(f.tree.fsys, name)
 	return data
 }
 

@@ -37,7 +37,8 @@ type serveFlags struct {
 	ops                                        *opsFlags
 	services                                   *serviceFlags
 	sql                                        *sqlFlags
-	workers                                    *workerOptions  // and --graceful-timeout
+	workers                                    *workerOptions // and --graceful-timeout
+	guards                                     *guardFlags
 	set                                        map[string]bool // the flags given, by name
 }
 
@@ -78,6 +79,7 @@ func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, in
 	f.services = addServiceFlags(fs)
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
+	f.guards = addGuardFlags(fs)
 	fs.IntVar(&f.stateMax, "state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
 	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
@@ -107,7 +109,8 @@ func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, in
 // file).
 func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lualib.Services) (cfg host.Config, closeFn func(), err error) {
 	cfg = host.Config{
-		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll}},
+		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll, Isolate: f.guards.isolate}},
+		MaxMemory:         f.guards.memory(logger),
 		States:            f.states,
 		Timeout:           f.timeout,
 		MaxStreamTime:     f.maxStreamTime,
@@ -194,6 +197,7 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
+	ln = f.guards.limit(ln, f.fastCGI, logger)
 	admin, err := listenAdmin(f.ops.adminBind, logger)
 	if err != nil {
 		ln.Close()
@@ -269,10 +273,13 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.
 	served := make(chan error, 1)
 	go func() {
 		if cert != nil {
+			// The framing check needs the plaintext, which net/http reads
+			// inside its TLS connection: transport.NewHTTPServer closes
+			// every chunked HTTP/1 request's connection instead.
 			served <- srv.ServeTLS(ln, "", "")
 			return
 		}
-		served <- srv.Serve(ln)
+		served <- srv.Serve(transport.HTTPListener(ln))
 	}()
 	logger.Info("Listening at: "+scheme+"://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version, "engine", f.engine())
 	logURLs(logger, ln.Addr(), f.root, f.dev, h)
@@ -335,14 +342,15 @@ func listen(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM. net/http/fcgi
-// has no graceful shutdown: closing the listener stops new connections, and
-// the handler's shutdown waits for plugin loads within the grace period.
+// serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM, then stops
+// accepting and lets the requests in flight finish within the graceful
+// timeout, as serveHTTP does.
 func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace time.Duration, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	srv := &transport.FastCGIServer{Handler: h}
 	served := make(chan error, 1)
-	go func() { served <- transport.ServeFastCGI(ln, h) }()
+	go func() { served <- srv.Serve(ln) }()
 	logger.Info("Listening at: fastcgi://"+ln.Addr().String(), "version", host.Version)
 	select {
 	case err := <-served:
@@ -352,11 +360,14 @@ func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace ti
 		return 1
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	ln.Close()
-	<-served
+	stop()
+	logger.Info("shutting down: finishing in-flight requests", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still running at the end of the grace period", "err", err)
+	}
+	<-served
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
