@@ -74,6 +74,13 @@ type Config struct {
 	// lazy.
 	LazyAbove int
 
+	// MaxStreamTime bounds how far an app may move its request's deadline
+	// with lsgi.extend_deadline, counted from the request's start: a
+	// server-sent-events stream lives at most this long, and the
+	// browser's EventSource then connects again. The default is 5
+	// minutes; it is never less than Timeout.
+	MaxStreamTime time.Duration
+
 	// QueueTimeout bounds how long a request waits for a free Lua state
 	// before it gets 503. The default is 5s.
 	QueueTimeout time.Duration
@@ -92,6 +99,14 @@ type Config struct {
 	// (docs/SECURITY.md, "Limits").
 	Limits Limits
 
+	// MaxMemory is the memory fence: past this many bytes of Go heap, the
+	// host stops the requests running Lua code (503) and discards the Lua
+	// states that hold memory, then keeps serving (docs/SECURITY.md, "The
+	// memory fence"). Zero means [DefaultMaxMemory], a third of what the
+	// process may use; a negative value turns the fence off. The Go soft
+	// memory limit is lowered to nine tenths of it.
+	MaxMemory int64
+
 	// StateMaxRequests, if positive, replaces a Lua state once it has
 	// served this many requests (gunicorn's max_requests), so that what
 	// an app leaks into a state stays bounded. Zero means never.
@@ -106,10 +121,24 @@ type Config struct {
 	// output. The default is slog.Default().
 	Logger *slog.Logger
 
-	// Dev shows loopback clients an error page with the message and the
-	// source around it when an app fails to load, instead of serving its
-	// previous version; the toolkit's error middleware shows tracebacks
-	// the same way.
+	// Dev is development mode, for loopback clients (REMOTE_ADDR
+	// 127.0.0.0/8 or ::1, after trusted proxies) only:
+	//
+	//   - an app that failed to load, raised an error, broke the LSGI
+	//     contract or timed out answers with an error page (JSON for
+	//     clients that prefer it) showing the message, the app's frames
+	//     and the source around each, instead of a bare 500 (or its
+	//     previous version); the toolkit's error middleware shows the
+	//     same page;
+	//   - HTML responses to requests that ask for HTML (Accept: text/html,
+	//     a browser loading a page) carry a small script that reloads the
+	//     page when its app changes, fed by an event stream at
+	//     Root+"/.lsgi/events?app=NAME" (see [Handler.CloseStreams]);
+	//   - "/" lists the mounted apps when no index.lua takes it, and a
+	//     path no app serves gets that list with a note saying why (and a
+	//     log line).
+	//
+	// Other clients get what they get without Dev.
 	Dev bool
 
 	// Validate wraps every app in lsgi.validator, which checks both sides
@@ -177,6 +206,9 @@ func (c Config) withDefaults() Config {
 	if c.LazyAbove == 0 {
 		c.LazyAbove = 100
 	}
+	if c.MaxStreamTime <= 0 {
+		c.MaxStreamTime = 5 * time.Minute
+	}
 	if c.QueueTimeout <= 0 {
 		c.QueueTimeout = 5 * time.Second
 	}
@@ -185,6 +217,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory, _ = DefaultMaxMemory()
 	}
 	if c.Services == nil {
 		c.Services = &lualib.Services{}

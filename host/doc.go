@@ -50,7 +50,17 @@
 //
 // A save that changes nothing loads nothing; going back to the files that
 // serve (an undo after a broken save) clears the failure and logs
-// "app restored".
+// "app restored". Only a plugin's code (its .lua files, config.json and
+// migrations/*.sql) makes a new version: an edit to a template or a static
+// file keeps the version and its state, and templates are parsed again on
+// their next use. Every outcome is an [Event], which [Handler.Subscribe]
+// hands out.
+//
+// # Development mode
+//
+// Under [Config.Dev], loopback clients get an error page (package devmode)
+// for every error an app makes, HTML pages that reload themselves when
+// their app changes, and the list of apps at "/"; see [Config.Dev].
 //
 // # Requests
 //

@@ -24,6 +24,7 @@ type Handler struct {
 	software environ.Gateway // the host's own part of every Gateway
 	proxies  environ.Proxies
 	access   *accessLog
+	fence    *memFence // nil when Config.MaxMemory is negative
 	watches  []*watcher
 	log      *slog.Logger
 
@@ -78,6 +79,9 @@ func New(cfg Config) (*Handler, error) {
 	h.reg = newRegistry(&h.cfg, cfg.Plugins)
 	if cfg.AccessLog != nil {
 		h.access = newAccessLog(cfg.AccessLog, format)
+	}
+	if cfg.MaxMemory > 0 {
+		h.fence = newMemFence(cfg.MaxMemory, h.reg, cfg.Logger)
 	}
 	if cfg.BeforeLoad != nil {
 		cfg.BeforeLoad(h)
@@ -171,6 +175,23 @@ func (h *Handler) Mounts() map[string]error {
 	return out
 }
 
+// AppInfo describes one mounted app.
+type AppInfo struct {
+	Name  string // "hello"; "index" for the root app
+	Mount string // "/hello"; "/" for the root app
+	File  string // its main file, named as its errors name it
+	Err   error  // the error of its newest load; nil when that version serves
+}
+
+// Apps returns the mounted apps, sorted by mount.
+func (h *Handler) Apps() []AppInfo {
+	var out []AppInfo
+	for _, pl := range h.reg.mounted() {
+		out = append(out, AppInfo{Name: pl.name, Mount: mountName(pl.prefix), File: pl.files.main(), Err: pl.loadError()})
+	}
+	return out
+}
+
 // Shutdown stops the handler's background work and releases its Lua
 // states: it stops the watchers, interrupts loads in progress and waits for
 // them until ctx ends, and retires every version. Requests still running
@@ -182,10 +203,12 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	h.closeOnce.Do(func() {
 		h.ready.Store(false)
 		var errs []error
+		h.CloseStreams()
 		h.reg.stop() // loads in progress, the watchers' included, stop now
 		for _, w := range h.watches {
 			w.close()
 		}
+		h.fence.close()
 		errs = append(errs, h.reg.close(ctx))
 		if h.access != nil {
 			errs = append(errs, h.access.close())

@@ -30,7 +30,12 @@ type plugin struct {
 
 	loading sync.Mutex // held through one load, so that loads of a plugin never overlap
 	loads   int        // versions tried so far; guarded by loading
+	assets  [32]byte   // digest of the assets last seen; guarded by loading
 	removed bool       // unmounted; guarded by registry.mu
+
+	// assetsChanged counts the asset edits seen without a reload; the
+	// toolkit's template cache checks its files when it moves.
+	assetsChanged atomic.Uint64
 }
 
 // version is one loaded generation of a plugin. Exactly one of pool and err
@@ -85,6 +90,7 @@ type registry struct {
 	log     *slog.Logger
 
 	mounts atomic.Pointer[mountTable]
+	events *broadcaster
 
 	life context.Context // cancelled by close: loads in progress stop
 	stop context.CancelFunc
@@ -111,6 +117,7 @@ func newRegistry(cfg *Config, sources []PluginSource) *registry {
 		log:     cfg.Logger,
 		slots:   make(chan struct{}, loadSlots()),
 		plugins: map[string]*plugin{},
+		events:  newBroadcaster(),
 		wire: wire.Options{Trust: cfg.Trust, Dev: cfg.Dev, Validate: cfg.Validate, Logger: cfg.Logger,
 			Modules: cfg.Modules, Services: cfg.Services, Limits: cfg.Limits,
 			StateMaxRequests: cfg.StateMaxRequests, StateMaxRequestsJitter: cfg.StateMaxRequestsJitter},
@@ -358,14 +365,17 @@ func (e *mountEdit) remove(pl *plugin) {
 func (r *registry) reload(pl *plugin, force bool, mode loadMode) {
 	pl.loading.Lock()
 	defer pl.loading.Unlock()
-	digest, src, err := pl.files.digest()
+	d, err := pl.files.digest()
+	digest := d.code
 	if err == nil && !force && r.unchanged(pl, digest) {
+		r.checkAssets(pl, d.assets)
 		return
 	}
+	pl.assets = d.assets
 	start := time.Now()
 	var pool *luabridge.Pool
 	if err == nil {
-		pool, err = r.build(pl, src, r.poolOptions(pl, mode))
+		pool, err = r.build(pl, r.poolOptions(pl, mode))
 	}
 	pl.loads++
 	took := time.Since(start).Round(time.Microsecond)
@@ -386,6 +396,7 @@ func (r *registry) reload(pl *plugin, force bool, mode loadMode) {
 		r.mu.Unlock()
 		r.log.Error("app reload failed; the previous version keeps serving", "app", pl.name,
 			"version", pl.loads, "serving", prev.n, "took", took, "err", err.Error())
+		r.publish(pl, EventFailed, prev.n, err)
 		return
 	}
 	r.unsyncedSwap(pl, &version{n: pl.loads, pool: pool, err: err, digest: digest, at: time.Now()})
@@ -396,12 +407,42 @@ func (r *registry) reload(pl *plugin, force bool, mode loadMode) {
 	switch {
 	case err != nil:
 		r.log.Error("app failed to load", "app", pl.name, "mount", mountName(pl.prefix), "version", pl.loads, "err", err.Error())
+		kind := EventFailed
+		if prev == nil {
+			kind = EventMounted
+		}
+		r.publish(pl, kind, 0, err)
 	case prev == nil:
 		r.log.Info("app mounted", "app", pl.name, "mount", mountName(pl.prefix), "file", pl.files.main(),
 			"version", pl.loads, "took", took)
+		r.publish(pl, EventMounted, pl.loads, nil)
 	default:
 		r.log.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took)
+		r.publish(pl, EventReloaded, pl.loads, nil)
 	}
+}
+
+// publish tells the handler's subscribers what happened to pl.
+func (r *registry) publish(pl *plugin, kind EventKind, version int, err error) {
+	r.events.publish(Event{Kind: kind, App: pl.name, Mount: mountName(pl.prefix), Version: version, Err: err})
+}
+
+// checkAssets notes an edit to pl's assets (templates, static files) that
+// came without a change to its code: the app keeps its version and its
+// state, its template cache looks at its files again, and the browser
+// refresh reloads the pages. pl.loading must be held.
+func (r *registry) checkAssets(pl *plugin, assets [32]byte) {
+	if assets == pl.assets {
+		return
+	}
+	pl.assets = assets
+	pl.assetsChanged.Add(1)
+	version := 0
+	if cur := pl.current.Load(); cur != nil {
+		version = cur.n
+	}
+	r.log.Info("app assets changed; no reload needed", "app", pl.name, "version", version)
+	r.publish(pl, EventAssets, version, nil)
 }
 
 // unchanged reports whether digest is what pl already serves or what last
@@ -411,6 +452,7 @@ func (r *registry) unchanged(pl *plugin, digest [32]byte) bool {
 	if cur := pl.current.Load(); cur != nil && cur.digest == digest {
 		if f := pl.failed.Swap(nil); f != nil {
 			r.log.Info("app restored", "app", pl.name, "version", cur.n)
+			r.publish(pl, EventRestored, cur.n, nil)
 		}
 		return true
 	}
@@ -456,18 +498,19 @@ func (r *registry) poolOptions(pl *plugin, mode loadMode) luabridge.PoolOptions 
 // build compiles pl's files and makes the pool of the new version, whose
 // first Lua state, unless opts make it lazy, runs the main chunk. It runs
 // while a load slot is held and stops when the registry closes.
-func (r *registry) build(pl *plugin, src []byte, opts luabridge.PoolOptions) (*luabridge.Pool, error) {
+func (r *registry) build(pl *plugin, opts luabridge.PoolOptions) (*luabridge.Pool, error) {
 	select {
 	case r.slots <- struct{}{}:
 	case <-r.life.Done():
 		return nil, fmt.Errorf("host: load %s: %w", pl.name, r.life.Err())
 	}
 	defer func() { <-r.slots }()
-	modules, assets, err := pl.files.load()
+	src, modules, assets, err := pl.files.load()
 	if err != nil {
 		return nil, err
 	}
-	prog, err := wire.Program(wire.App{Name: pl.name, Chunk: pl.files.main(), Source: src, Modules: modules, Assets: assets}, r.wire)
+	prog, err := wire.Program(wire.App{Name: pl.name, Chunk: pl.files.main(), Source: src, Modules: modules, Assets: assets,
+		AssetsChanged: &pl.assetsChanged, Files: pl.files.source}, r.wire)
 	if err != nil {
 		return nil, err
 	}
@@ -505,6 +548,7 @@ func (r *registry) unsyncedUnmount(pl *plugin, edit *mountEdit) {
 	v := pl.current.Load()
 	if v != nil {
 		r.log.Info("app unmounted", "app", pl.name, "mount", mountName(pl.prefix))
+		r.publish(pl, EventUnmounted, 0, nil)
 	}
 	if v != nil && v.pool != nil {
 		r.unsyncedRetire(v.pool)

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lsgi/lsgi/devmode"
 	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
 )
@@ -85,15 +87,25 @@ var ErrAborted = errors.New("host: response aborted")
 // ServeRequest is the lower seam of the host, for transports that are not
 // net/http (ServeHTTP is the same cycle behind an [http.Handler]). It is
 // safe for concurrent use; r and w belong to the call.
+//
+// A transport that streams the request body from the connection lets the
+// host bound its reads by implementing [ReadDeadliner] on w; one that
+// reads the whole body first must bound that read itself. Either way it
+// closes the connection rather than drain a body left unread, and after a
+// request that declared both Content-Length and Transfer-Encoding
+// (docs/SECURITY.md, "Slow and hostile clients").
 func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) (err error) {
 	start := time.Now()
+	rd := h.armRead(w, start)
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
 	x.resp.reset(w, r.Method == http.MethodHead)
 	if h.access != nil || h.cfg.Metrics {
 		defer h.account(x, r, start, &err)
 	}
-	return h.serve(ctx, x, r)
+	err = h.serve(ctx, x, r)
+	boundUnread(rd, r, &x.body)
+	return err
 }
 
 // account records a request that ended in the app's counters and the
@@ -114,10 +126,11 @@ func (h *Handler) account(x *exchange, r *Request, start time.Time, err *error) 
 // exchange is the host's scratch space for one request, pooled so that the
 // cycle allocates little of its own.
 type exchange struct {
-	resp response
-	vars environ.Vars
-	body limitedBody
-	req  luabridge.Request
+	resp   response
+	vars   environ.Vars
+	body   limitedBody
+	req    luabridge.Request
+	flight flight // the memory fence's record of the request
 
 	stats     *appStats // the app's counters, with Config.Metrics
 	unmatched bool      // no mount took the request
@@ -142,6 +155,9 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	pl, prefix := (*plugin)(nil), ""
 	if underRoot {
 		pl, prefix = h.reg.lookup(rest)
+	}
+	if h.cfg.Dev && (pl == nil || underRoot && strings.HasPrefix(rest, devPrefix)) {
+		return h.serveDev(ctx, x, r, rest, underRoot)
 	}
 	if pl == nil {
 		x.unmatched = true
@@ -177,16 +193,20 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	vars = append(vars, environ.Var{Name: requestIDVar, Value: resp.id})
 	x.vars = vars // kept whole for the access log; release empties it
 
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	if h.cfg.Dev {
+	dl := newRequestDeadline(ctx, time.Now(), h.cfg.Timeout, h.cfg.MaxStreamTime)
+	defer dl.release()
+	deadline, _ := dl.Deadline()
+	var out luabridge.ResponseWriter = resp
+	if h.cfg.Dev && isLoopback(vars) {
 		if failure := pl.loadError(); failure != nil {
-			h.devErrorPage(resp, r, pl, failure)
+			h.devError(resp, vars, pl, failure)
 			return nil
 		}
+		if accept, _ := vars.Get("HTTP_ACCEPT"); devmode.AsksForHTML(accept) {
+			out = h.reloadInjector(resp, pl)
+		}
 	}
-	v, st, err := h.acquire(ctx, pl)
+	v, st, err := h.acquire(dl, pl)
 	if err != nil {
 		return h.refuse(resp, pl, err)
 	}
@@ -196,8 +216,17 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 		x.req.Body = &x.body
 	}
 	resp.begin(deadline, r.Body != nil)
-	err = st.Serve(ctx, &x.req, resp)
+	dl.resp, dl.readsBody = resp, r.Body != nil
+	x.req.Stop = h.fence.enter(&x.flight, pl.name, dl)
+	err = st.Serve(dl, &x.req, out)
+	if h.fence.leave(&x.flight, st) {
+		v.pool.Discard(st)
+		return h.stoppedByFence(resp)
+	}
 	v.pool.Put(st)
+	if inj, ok := out.(*reloadInjector); ok && err == nil {
+		err = inj.finish()
+	}
 	return h.finish(resp, vars, pl, err)
 }
 
@@ -279,12 +308,14 @@ func (h *Handler) fail(resp *response, vars environ.Vars, pl *plugin, err error)
 		}
 		method, _ := vars.Get("REQUEST_METHOD")
 		h.log.Error("app error", "app", pl.name, "method", method, "path", requestPath(vars),
-			"err", appErr.Err.Error(), "traceback", appErr.Traceback(), "headers_sent", resp.status != 0, "request_id", resp.id)
+			"err", appErr.Err.Error(), devmode.TracebackKey, appErr.Traceback(), "headers_sent", resp.status != 0, "request_id", resp.id)
 		switch {
 		case resp.status != 0:
 			// Part of the response is out: abort the connection so the
 			// client sees a truncated body, never a complete-looking one.
 			return ErrAborted
+		case h.cfg.Dev && isLoopback(vars):
+			h.devError(resp, vars, pl, appErr)
 		case appErr.Timeout:
 			resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 		default:
@@ -315,11 +346,14 @@ type limitedBody struct {
 	r           io.Reader
 	limit, read int64
 	err         error
+	eof         bool // the body was read to its end
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.limit < 0 {
-		return b.r.Read(p)
+		n, err := b.r.Read(p)
+		b.eof = b.eof || err == io.EOF
+		return n, err
 	}
 	if b.err != nil {
 		return 0, b.err
@@ -329,6 +363,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.read += int64(n)
+	b.eof = b.eof || err == io.EOF
 	if b.read > b.limit {
 		n -= int(b.read - b.limit)
 		b.read = b.limit

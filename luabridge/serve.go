@@ -58,6 +58,12 @@ type Request struct {
 	// and exits (CGI).
 	RunOnce bool
 
+	// Stop, if set, also bounds result:close(), which otherwise runs under
+	// a bound of its own once the request's context has ended (PEP 3333:
+	// close is called whatever happened): when Stop ends, close() is
+	// interrupted too. The host's memory fence stops requests this way.
+	Stop context.Context
+
 	// ID is the request's id (lsgi.request_id, which Vars also holds):
 	// lsgi.errors lines carry it, and Go modules read it with [RequestID].
 	ID string
@@ -100,10 +106,11 @@ const closeTimeout = 5 * time.Second
 
 // exchange is the state of one request: wsgiref's BaseHandler for one run.
 type exchange struct {
-	s   *State
-	w   ResponseWriter
-	ctx context.Context
-	log *slog.Logger
+	s    *State
+	w    ResponseWriter
+	ctx  context.Context
+	stop context.Context // Request.Stop, or nil
+	log  *slog.Logger
 
 	startFn, writeFn *lua.LFunction
 	input            inputStream // lsgi.input
@@ -136,6 +143,7 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 		s:             s,
 		w:             w,
 		ctx:           ctx,
+		stop:          req.Stop,
 		log:           s.prog.opts.Logger,
 		contentLength: -1,
 		input:         inputStream{r: req.Body, limit: s.std.limits.MaxStringBytes},
@@ -379,7 +387,11 @@ func (x *exchange) closeResult(result lua.LValue) {
 	default:
 		return // functions and coroutines carry no close
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	parent := context.Background()
+	if x.stop != nil {
+		parent = x.stop
+	}
+	ctx, cancel := context.WithTimeout(parent, closeTimeout)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.SetContext(x.ctx)

@@ -18,21 +18,23 @@ func TestArchitecture(t *testing.T) {
 	// must never exist.
 	allowed := map[string][]string{
 		"httpsyntax":           {},
+		"devmode":              {},
 		"dict":                 {},
 		"appdb":                {},
 		"outbound":             {},
-		"supervisor":           {},
+		"sysmem":               {},
+		"supervisor":           {"sysmem"},
 		"luabridge/luapattern": {},
 		"luabridge/appfs":      {},
 		"environ":              {"httpsyntax"},
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
-		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
+		"luabridge/lualib":     {"environ", "httpsyntax", "devmode", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
-		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
+		"host":                 {"environ", "devmode", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
 		"host/metrics":         {"host"},
 		"transport":            {"host", "environ"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "devmode", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {

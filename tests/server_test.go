@@ -92,8 +92,16 @@ func startServerAt(t *testing.T, dir string, flags ...string) *server {
 // environment variables, as in startServerUnder.
 func startServerAtUnder(t *testing.T, wrapper, env []string, dir string, flags ...string) *server {
 	t.Helper()
+	return startServerNamed(t, wrapper, env, dir, dir, flags...)
+}
+
+// startServerNamed is startServerAtUnder with the folder named arg on the
+// command line: "plugins" rather than its full path, say, as a user
+// names it (the server runs in dir's parent folder).
+func startServerNamed(t *testing.T, wrapper, env []string, dir, arg string, flags ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, flags...)
-	args = append(args, dir)
+	args = append(args, arg)
 
 	s := &server{
 		t:      t,

@@ -31,6 +31,7 @@ func addLogFlags(fs *flag.FlagSet) *logFlags {
 type logSetup struct {
 	level slog.Level
 	json  bool
+	dev   bool // --dev: tracebacks over several lines in the text format
 }
 
 func (l *logFlags) setup() (logSetup, error) {
@@ -59,5 +60,11 @@ func (s logSetup) newLogger(w io.Writer) *slog.Logger {
 	if s.json {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	logger := slog.New(slog.NewTextHandler(w, opts))
+	if s.dev {
+		// Tracebacks over several lines for a person reading the terminal;
+		// JSON records stay one per line for machines.
+		logger = devLogger(logger, w)
+	}
+	return logger
 }

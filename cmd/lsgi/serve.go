@@ -26,30 +26,45 @@ const shutdownGrace = 10 * time.Second
 
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
-	dir, bind, root, forwarded, accessLog    string
-	fastCGI, trust, reload, dev              bool
-	timeout, queueTimeout, poll, stateIdle   time.Duration
-	states, stateMax, stateJitter, lazyAbove int
-	limits                                   host.Limits
-	maxBody                                  int64
-	log                                      *logFlags
-	ops                                      *opsFlags
-	services                                 *serviceFlags
-	sql                                      *sqlFlags
-	workers                                  *workerOptions // and --graceful-timeout
+	dir, bind, root, forwarded, accessLog                 string
+	fastCGI, trust, reload, dev                           bool
+	timeout, queueTimeout, poll, maxStreamTime, stateIdle time.Duration
+	states, stateMax, stateJitter, lazyAbove              int
+	limits                                                host.Limits
+	maxBody                                               int64
+	log                                                   *logFlags
+	ops                                                   *opsFlags
+	services                                              *serviceFlags
+	sql                                                   *sqlFlags
+	workers                                               *workerOptions // and --graceful-timeout
+	guards                                                *guardFlags
+	set                                                   map[string]bool // the flags given, by name
+}
+
+// commandUsage introduces the flags of the commands that take serve's.
+var commandUsage = map[string]string{
+	"serve": "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n",
+	"check": "usage: lsgi check [flags] [DIR]\n\nLoad every app in DIR (default ./plugins) as lsgi serve would, run each once on\nGET / through lsgi.validator, print a line per app, and exit 1 if any failed.\nIt takes serve's flags; those about listening are ignored. Without --data, the\napps' databases and the secret are made in a temporary folder.\n\nflags:\n",
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
 // there is nothing to serve (help, or a usage error).
 func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
-	f := &serveFlags{dir: "plugins"}
-	fs := flag.NewFlagSet("lsgi serve", flag.ContinueOnError)
+	return parseServeFor("serve", args, stderr)
+}
+
+// parseServeFor reads the flags of lsgi serve for the command cmd: lsgi
+// check takes them too, so that it loads apps exactly as serve does.
+func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, int, bool) {
+	f := &serveFlags{dir: "plugins", set: map[string]bool{}}
+	fs := flag.NewFlagSet("lsgi "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.bind, "bind", "127.0.0.1:8000", "`address` to listen on: host:port (port 0 picks a free one), or unix:PATH")
 	fs.BoolVar(&f.fastCGI, "fastcgi", false, "speak FastCGI instead of HTTP, for nginx fastcgi_pass or Apache mod_proxy_fcgi")
 	fs.StringVar(&f.root, "root", "", "URL `prefix` the server is mounted under; SCRIPT_NAME starts with it (for FastCGI behind location /app/, say /app)")
 	fs.StringVar(&f.forwarded, "forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
+	fs.DurationVar(&f.maxStreamTime, "max-stream-time", 5*time.Minute, "how long a response may last when its app moves its deadline with lsgi.extend_deadline (server-sent events)")
 	fs.DurationVar(&f.queueTimeout, "queue-timeout", 5*time.Second, "how long a request waits for a free Lua state before 503")
 	fs.IntVar(&f.states, "states", 0, "Lua states per app, hence concurrent requests per app (default 2 x CPUs, at least 4)")
 	fs.Int64Var(&f.maxBody, "max-body", 32<<20, "largest request body in bytes (-1: no limit)")
@@ -63,13 +78,14 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	f.services = addServiceFlags(fs)
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
+	f.guards = addGuardFlags(fs)
 	fs.DurationVar(&f.stateIdle, "state-idle-timeout", 30*time.Second, "close an app's Lua states that no request needed for this long, keeping one (none with more plugins than --lazy-above); 0: never")
 	fs.IntVar(&f.lazyAbove, "lazy-above", 100, "with more plugins than this, open each app's Lua states only when requests need them; a start then reports syntax errors, and errors of a main chunk at the app's first request (0: always)")
 	fs.IntVar(&f.stateMax, "state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
 	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: lsgi serve [flags] [DIR]\n\nServe the Lua apps in DIR (default ./plugins) over HTTP.\n\nflags:\n")
+		fmt.Fprint(stderr, commandUsage[cmd])
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -78,6 +94,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 		}
 		return nil, 2, false
 	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if fs.NArg() > 1 {
 		fs.Usage()
 		return nil, 2, false
@@ -93,9 +110,11 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 // file).
 func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lualib.Services) (cfg host.Config, closeFn func(), err error) {
 	cfg = host.Config{
-		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll}},
+		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll, Isolate: f.guards.isolate}},
+		MaxMemory:         f.guards.memory(logger),
 		States:            f.states,
 		Timeout:           f.timeout,
+		MaxStreamTime:     f.maxStreamTime,
 		QueueTimeout:      f.queueTimeout,
 		MaxBodyBytes:      f.maxBody,
 		Trust:             f.trust,
@@ -144,6 +163,7 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lsgi: %v\n", err)
 		return 2
 	}
+	logs.dev = f.dev
 	logger := logs.newLogger(stderr)
 	f.workers.tls = f.ops.certFile != ""
 	logger, code, done := f.workers.start(args, f.bind, f.fastCGI, logs, logger, stderr)
@@ -173,6 +193,7 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
+	ln = f.guards.limit(ln, f.fastCGI, logger)
 	admin, err := listenAdmin(f.ops.adminBind, logger)
 	if err != nil {
 		ln.Close()
@@ -249,15 +270,20 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	srv.RegisterOnShutdown(h.CloseStreams) // the browser refresh's streams never end by themselves
 	served := make(chan error, 1)
 	go func() {
 		if cert != nil {
+			// The framing check needs the plaintext, which net/http reads
+			// inside its TLS connection: transport.NewHTTPServer closes
+			// every chunked HTTP/1 request's connection instead.
 			served <- srv.ServeTLS(ln, "", "")
 			return
 		}
-		served <- srv.Serve(ln)
+		served <- srv.Serve(transport.HTTPListener(ln))
 	}()
 	logger.Info("Listening at: "+scheme+"://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version, "engine", f.engine())
+	logURLs(logger, ln.Addr(), f.root, f.dev, h)
 	for running := true; running; {
 		select {
 		case err := <-served:
@@ -317,14 +343,15 @@ func listen(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM. net/http/fcgi
-// has no graceful shutdown: closing the listener stops new connections, and
-// the handler's shutdown waits for plugin loads within the grace period.
+// serveFastCGI serves FastCGI on ln until SIGINT or SIGTERM, then stops
+// accepting and lets the requests in flight finish within the graceful
+// timeout, as serveHTTP does.
 func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace time.Duration, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	srv := &transport.FastCGIServer{Handler: h}
 	served := make(chan error, 1)
-	go func() { served <- transport.ServeFastCGI(ln, h) }()
+	go func() { served <- srv.Serve(ln) }()
 	logger.Info("Listening at: fastcgi://"+ln.Addr().String(), "version", host.Version)
 	select {
 	case err := <-served:
@@ -334,11 +361,14 @@ func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace ti
 		return 1
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	ln.Close()
-	<-served
+	stop()
+	logger.Info("shutting down: finishing in-flight requests", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still running at the end of the grace period", "err", err)
+	}
+	<-served
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
