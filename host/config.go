@@ -52,6 +52,28 @@ type Config struct {
 	// the last byte of its response. The default is 30s.
 	Timeout time.Duration
 
+	// StateIdleTimeout closes the Lua states of an app that no request
+	// needed for this long, keeping one, so that an app's pool shrinks
+	// back after a burst. The default is 30s; a negative value keeps every
+	// state open.
+	StateIdleTimeout time.Duration
+
+	// LazyAbove is the number of plugins above which the host opens Lua
+	// states only when requests need them: with more, an app keeps no
+	// state until its first request, and none again once no request
+	// needed one for StateIdleTimeout. A load that brings in more than
+	// LazyAbove plugins at once (the start, SIGHUP) then only compiles
+	// those it loads for the first time, so that a syntax error is still
+	// reported at once with its file and line, while a main chunk that
+	// raises is reported at the plugin's first request (docs/SPEC.md
+	// 12.3). Any other new version runs its main chunk once before it is
+	// swapped in, so that a version that works keeps serving if its
+	// successor fails. A host with thousands of plugins starts in a
+	// fraction of the time and memory (docs/PERFORMANCE.md, "10,000
+	// plugins"). The default is 100; a negative value makes every host
+	// lazy.
+	LazyAbove int
+
 	// MaxStreamTime bounds how far an app may move its request's deadline
 	// with lsgi.extend_deadline, counted from the request's start: a
 	// server-sent-events stream lives at most this long, and the
@@ -177,6 +199,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
+	}
+	if c.StateIdleTimeout == 0 {
+		c.StateIdleTimeout = 30 * time.Second
+	}
+	if c.LazyAbove == 0 {
+		c.LazyAbove = 100
 	}
 	if c.MaxStreamTime <= 0 {
 		c.MaxStreamTime = 5 * time.Minute

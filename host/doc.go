@@ -39,7 +39,10 @@
 //  1. Scan the sources for what they hold now; unmount what went away.
 //  2. Build each new version outside any lock, a few at a time: compile
 //     it, open its first Lua state, run its main chunk. A slow main chunk
-//     delays only its own plugin.
+//     delays only its own plugin. In a host with more plugins than
+//     [Config.LazyAbove], a version keeps no state until its requests need
+//     one, and a start only compiles the plugins: their main chunks first
+//     run at their first requests.
 //  3. Swap a version that loaded in with one atomic store; a version that
 //     failed never replaces one that works.
 //  4. Retire the replaced version: requests that hold one of its states
@@ -61,8 +64,10 @@
 //
 // # Requests
 //
-// Each app version has a bounded pool of Lua states (luabridge.Pool). A
-// request waits up to [Config.QueueTimeout] for a free state and otherwise
+// Each app version has a bounded pool of Lua states (luabridge.Pool),
+// opened as requests need them and closed again after
+// [Config.StateIdleTimeout] without use, down to one (to none in a lazy
+// host). A request waits up to [Config.QueueTimeout] for a free state and otherwise
 // gets 503 with Retry-After. It runs under a deadline ([Config.Timeout]);
 // past it, the app is interrupted and the client gets 504, or an aborted
 // connection if part of the response was already sent. An app error before

@@ -55,9 +55,10 @@ type loadFailure struct {
 	at     time.Time
 }
 
-// mountTable maps mount prefixes to the plugins that serve. It is never
-// changed in place: a change builds a new table and swaps it in, so lookups
-// take no lock.
+// mountTable maps mount prefixes to plugins. It is never changed in
+// place: an update builds a new table and swaps it in, so lookups take no
+// lock. A plugin enters it when an update finds it and serves once its
+// first version is in (until then lookups pass it by).
 type mountTable map[string]*plugin
 
 // registry keeps the mount table and loads, reloads and retires plugin
@@ -75,6 +76,13 @@ type mountTable map[string]*plugin
 // in over one that works. The replaced version is retired: requests that
 // hold one of its states finish on it, idle states close now and busy ones
 // as they come back.
+//
+// A host with more plugins than Config.LazyAbove keeps Lua states only for
+// the plugins requests use ([luabridge.PoolOptions] Lazy, IdleKeep 0). An
+// update that brings in more plugins than that at once (the start) only
+// compiles those it loads for the first time: their main chunks run at
+// their first requests. Any other version is run once all the same
+// (Check), so that the old one keeps serving if the new one fails.
 type registry struct {
 	cfg     *Config
 	sources []PluginSource
@@ -128,7 +136,7 @@ func (r *registry) lookup(escapedPath string) (*plugin, string) {
 	table := *r.mounts.Load()
 	p := escapedPath
 	for {
-		if pl, ok := table[p]; ok {
+		if pl, ok := table[p]; ok && pl.current.Load() != nil {
 			return pl, p
 		}
 		i := strings.LastIndexByte(p, '/')
@@ -139,12 +147,15 @@ func (r *registry) lookup(escapedPath string) (*plugin, string) {
 	}
 }
 
-// mounted returns the mounted plugins sorted by prefix.
+// mounted returns the mounted plugins that have a version, sorted by
+// prefix.
 func (r *registry) mounted() []*plugin {
 	table := *r.mounts.Load()
 	out := make([]*plugin, 0, len(table))
 	for _, pl := range table {
-		out = append(out, pl)
+		if pl.current.Load() != nil {
+			out = append(out, pl)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].prefix < out[j].prefix })
 	return out
@@ -170,7 +181,7 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 	if err != nil {
 		return err
 	}
-	todo, err := r.plan(sc, found)
+	todo, mode, err := r.plan(sc, found)
 	if err != nil || len(todo) == 0 {
 		return err
 	}
@@ -190,7 +201,7 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 			defer r.loads.Done()
 			defer wg.Done()
 			for pl := range queue {
-				r.reload(pl, sc.force)
+				r.reload(pl, sc.force, mode)
 				sc.progress.note(pl.loadError() != nil)
 			}
 		}()
@@ -224,15 +235,41 @@ func (r *registry) scan(sc scope) ([]scanned, error) {
 	return out, nil
 }
 
+// loadMode says how an update builds versions (Config.LazyAbove).
+type loadMode struct {
+	large bool // the host has more plugins than LazyAbove: lazy pools
+	bulk  bool // the update loads more plugins than LazyAbove at once
+}
+
+// lazy reports whether the host has more plugins than Config.LazyAbove, so
+// that its apps open Lua states only when requests need them.
+func (r *registry) lazy() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg.LazyAbove < 0 || len(r.plugins) > r.cfg.LazyAbove
+}
+
 // plan unmounts what the scan no longer finds and returns the plugins to
 // load, new ones included, under the lock but without loading anything.
-func (r *registry) plan(sc scope, found []scanned) ([]*plugin, error) {
+// The mount table changes once for the whole plan.
+func (r *registry) plan(sc scope, found []scanned) (todo []*plugin, mode loadMode, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, nil
+		return nil, mode, nil
 	}
-	var todo []*plugin
+	edit := &mountEdit{old: *r.mounts.Load()}
+	defer func() {
+		if edit.next != nil {
+			r.mounts.Store(&edit.next)
+		}
+	}()
+	defer func() {
+		mode = loadMode{
+			large: r.cfg.LazyAbove < 0 || len(r.plugins) > r.cfg.LazyAbove,
+			bulk:  r.cfg.LazyAbove < 0 || len(todo) > r.cfg.LazyAbove,
+		}
+	}()
 	for _, s := range found {
 		gone := map[string]*plugin{} // this source's plugins the scan did not find, by name
 		for _, pl := range r.plugins {
@@ -244,9 +281,9 @@ func (r *registry) plan(sc scope, found []scanned) ([]*plugin, error) {
 			if sp == nil {
 				continue
 			}
-			pl, err := r.unsyncedPlugin(s.src, sp, sc.start)
+			pl, err := r.unsyncedPlugin(s.src, sp, sc.start, edit)
 			if err != nil {
-				return nil, err
+				return nil, mode, err
 			}
 			if pl != nil {
 				delete(gone, pl.name)
@@ -254,17 +291,17 @@ func (r *registry) plan(sc scope, found []scanned) ([]*plugin, error) {
 			}
 		}
 		for _, pl := range gone {
-			r.unsyncedUnmount(pl)
+			r.unsyncedUnmount(pl, edit)
 		}
 	}
-	return todo, nil
+	return todo, mode, nil
 }
 
 // unsyncedPlugin returns the plugin a scan found: the one already known
-// when it reads the same files, else a new one. A mount another source's
-// plugin holds is an error at start and a logged refusal later. r.mu must
-// be held.
-func (r *registry) unsyncedPlugin(src int, sp *spec, start bool) (*plugin, error) {
+// when it reads the same files, else a new one, entered in the mount table
+// edit. A mount another source's plugin holds is an error at start and a
+// logged refusal later. r.mu must be held.
+func (r *registry) unsyncedPlugin(src int, sp *spec, start bool, edit *mountEdit) (*plugin, error) {
 	old := r.plugins[sp.prefix]
 	switch {
 	case old != nil && old.src != src:
@@ -278,20 +315,54 @@ func (r *registry) unsyncedPlugin(src int, sp *spec, start bool) (*plugin, error
 		return old, nil
 	case old != nil:
 		// NAME.lua became NAME/init.lua or back: a different plugin.
-		r.unsyncedUnmount(old)
+		r.unsyncedUnmount(old, edit)
 	}
 	pl := &plugin{name: sp.name, prefix: sp.prefix, src: src, files: sp.files}
 	if r.cfg.Metrics {
 		pl.stats = &appStats{}
 	}
 	r.plugins[sp.prefix] = pl
+	edit.set(pl.prefix, pl)
 	return pl, nil
+}
+
+// mountEdit gathers one update's changes to the mount table, which is
+// copied once, at the first change: a copy per plugin made a start with
+// 10,000 plugins quadratic.
+type mountEdit struct {
+	old, next mountTable // next is nil until the first change
+}
+
+func (e *mountEdit) table() mountTable {
+	if e.next == nil {
+		e.next = make(mountTable, len(e.old)+1)
+		for k, p := range e.old {
+			e.next[k] = p
+		}
+	}
+	return e.next
+}
+
+func (e *mountEdit) get(prefix string) *plugin {
+	if e.next != nil {
+		return e.next[prefix]
+	}
+	return e.old[prefix]
+}
+
+func (e *mountEdit) set(prefix string, pl *plugin) { e.table()[prefix] = pl }
+
+// remove takes pl out of the table if it holds prefix.
+func (e *mountEdit) remove(pl *plugin) {
+	if e.get(pl.prefix) == pl {
+		delete(e.table(), pl.prefix)
+	}
 }
 
 // reload loads a new version of pl, unless its files are unchanged and
 // force is false, and swaps it in. A version that fails to load replaces
 // only a version that failed too.
-func (r *registry) reload(pl *plugin, force bool) {
+func (r *registry) reload(pl *plugin, force bool, mode loadMode) {
 	pl.loading.Lock()
 	defer pl.loading.Unlock()
 	d, err := pl.files.digest()
@@ -304,7 +375,7 @@ func (r *registry) reload(pl *plugin, force bool) {
 	start := time.Now()
 	var pool *luabridge.Pool
 	if err == nil {
-		pool, err = r.build(pl)
+		pool, err = r.build(pl, r.poolOptions(pl, mode))
 	}
 	pl.loads++
 	took := time.Since(start).Round(time.Microsecond)
@@ -318,7 +389,7 @@ func (r *registry) reload(pl *plugin, force bool) {
 		return
 	}
 	prev := pl.current.Load()
-	if err != nil && prev != nil && prev.pool != nil {
+	if err != nil && prev.working() {
 		// Keep serving the version that works.
 		pl.failed.Store(&loadFailure{err: err, digest: digest, at: time.Now()})
 		r.reloadsFailed.Add(1)
@@ -401,10 +472,33 @@ func (r *registry) countLoad(pl *plugin, err error) {
 	}
 }
 
-// build compiles pl's files and opens the first Lua state of the new
-// version, which runs its main chunk. It runs while a load slot is held and
-// stops when the registry closes.
-func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
+// poolOptions are the options of the pool of pl's next version. In a large
+// host it is lazy and may close all its states when idle; its main chunk
+// runs at load all the same (Check) unless the load is a bulk one and the
+// version replaces none that works. pl.loading must be held.
+func (r *registry) poolOptions(pl *plugin, mode loadMode) luabridge.PoolOptions {
+	opts := luabridge.PoolOptions{Size: r.cfg.States, IdleTimeout: max(r.cfg.StateIdleTimeout, 0), IdleKeep: 1}
+	if !mode.large {
+		return opts
+	}
+	opts.Lazy, opts.IdleKeep = true, 0
+	opts.Check = !mode.bulk || pl.current.Load().working()
+	n := pl.loads + 1
+	opts.OnLoad = func(err error, took time.Duration) {
+		if err != nil {
+			r.log.Error("app failed to load", "app", pl.name, "mount", mountName(pl.prefix), "version", n, "err", err.Error())
+			return
+		}
+		r.log.Debug("app state opened at its first request", "app", pl.name, "version", n,
+			"took", took.Round(time.Microsecond))
+	}
+	return opts
+}
+
+// build compiles pl's files and makes the pool of the new version, whose
+// first Lua state, unless opts make it lazy, runs the main chunk. It runs
+// while a load slot is held and stops when the registry closes.
+func (r *registry) build(pl *plugin, opts luabridge.PoolOptions) (*luabridge.Pool, error) {
 	select {
 	case r.slots <- struct{}{}:
 	case <-r.life.Done():
@@ -425,15 +519,16 @@ func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
 	if err := r.cfg.Services.PrepareApp(r.life, pl.name, assets); err != nil {
 		return nil, err
 	}
-	pool, err := luabridge.NewPool(r.life, prog, r.cfg.States)
+	pool, err := luabridge.NewPoolWith(r.life, prog, opts)
 	if err == nil && pl.stats != nil {
 		pool.ObserveWaits(pl.stats.queueWait.observe)
 	}
 	return pool, err
 }
 
-// unsyncedSwap makes v pl's current version, mounts pl if it is not yet,
-// and retires the version v replaces. r.mu must be held.
+// unsyncedSwap makes v pl's current version, which mounts pl if it had
+// none (its plan entered it in the mount table), and retires the version v
+// replaces. r.mu must be held.
 func (r *registry) unsyncedSwap(pl *plugin, v *version) {
 	prev := pl.current.Swap(v)
 	if v.pool != nil {
@@ -442,35 +537,20 @@ func (r *registry) unsyncedSwap(pl *plugin, v *version) {
 	if prev != nil && prev.pool != nil {
 		r.unsyncedRetire(prev.pool)
 	}
-	table := *r.mounts.Load()
-	if table[pl.prefix] != pl {
-		next := make(mountTable, len(table)+1)
-		for k, p := range table {
-			next[k] = p
-		}
-		next[pl.prefix] = pl
-		r.mounts.Store(&next)
-	}
 }
 
-// unsyncedUnmount removes a plugin from the mount table and retires its
-// version. r.mu must be held.
-func (r *registry) unsyncedUnmount(pl *plugin) {
+// unsyncedUnmount removes a plugin from the mount table edit and retires
+// its version. r.mu must be held.
+func (r *registry) unsyncedUnmount(pl *plugin, edit *mountEdit) {
 	pl.removed = true
 	delete(r.plugins, pl.prefix)
-	table := *r.mounts.Load()
-	if table[pl.prefix] == pl {
-		next := make(mountTable, len(table))
-		for k, p := range table {
-			if p != pl {
-				next[k] = p
-			}
-		}
-		r.mounts.Store(&next)
+	edit.remove(pl)
+	v := pl.current.Load()
+	if v != nil {
 		r.log.Info("app unmounted", "app", pl.name, "mount", mountName(pl.prefix))
 		r.publish(pl, EventUnmounted, 0, nil)
 	}
-	if v := pl.current.Load(); v != nil && v.pool != nil {
+	if v != nil && v.pool != nil {
 		r.unsyncedRetire(v.pool)
 	}
 }
@@ -553,8 +633,23 @@ func (pl *plugin) loadError() error {
 	if f := pl.failed.Load(); f != nil {
 		return f.err
 	}
-	if v := pl.current.Load(); v != nil {
+	return pl.current.Load().loadError()
+}
+
+// loadError returns why v does not serve: its load failed, or, for a lazy
+// version, its first state did. A nil version has no error.
+func (v *version) loadError() error {
+	switch {
+	case v == nil:
+		return nil
+	case v.err != nil:
 		return v.err
 	}
-	return nil
+	return v.pool.LoadErr()
+}
+
+// working reports whether v serves: it loaded, and if it is lazy, its first
+// state has not failed.
+func (v *version) working() bool {
+	return v != nil && v.pool != nil && v.pool.LoadErr() == nil
 }

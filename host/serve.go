@@ -250,7 +250,7 @@ func (h *Handler) acquire(ctx context.Context, pl *plugin) (*version, *luabridge
 // refuse answers a request that never reached the app.
 func (h *Handler) refuse(resp *response, pl *plugin, err error) error {
 	switch {
-	case errors.Is(err, errNotLoaded):
+	case errors.Is(err, errNotLoaded), errors.Is(err, luabridge.ErrNotLoaded):
 		resp.notLoaded(pl.name)
 	case errors.Is(err, luabridge.ErrBusy):
 		pl.stats.noteBusy()

@@ -69,8 +69,11 @@ type Folder struct {
 
 	// PollInterval, if positive, makes Watch poll modification times at
 	// this interval instead of using OS file events (for filesystems
-	// without them, such as NFS). Watch falls back to polling by itself
-	// when OS events cannot be had.
+	// without them, such as NFS). Watch falls back to polling by itself,
+	// with one warning in the log, when OS events cannot be had, or when
+	// watching every folder would take more than half of the system's
+	// fs.inotify.max_user_watches. Polling looks at each plugin's files
+	// apart, and waits at least ten times as long as a look took.
 	PollInterval time.Duration
 
 	// Isolate keeps single-file plugins (NAME.lua) from the files of the

@@ -74,7 +74,12 @@ func (h *Handler) firstLoad() error {
 		return err
 	}
 	p := h.first.snapshot()
-	h.log.Info("apps loaded", "loaded", p.Loaded, "failed", p.Failed, "took", time.Since(start).Round(time.Millisecond))
+	attrs := []any{"loaded", p.Loaded, "failed", p.Failed, "took", time.Since(start).Round(time.Millisecond)}
+	if h.reg.lazy() {
+		// Config.LazyAbove: "loaded" means compiled.
+		attrs = append(attrs, "main_chunks", "run at each app's first request")
+	}
+	h.log.Info("apps loaded", attrs...)
 	return nil
 }
 

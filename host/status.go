@@ -84,10 +84,11 @@ func (h *Handler) Status() Status {
 func (pl *plugin) status() AppStatus {
 	a := AppStatus{Name: pl.name, Mount: mountName(pl.prefix), File: pl.files.main()}
 	if v := pl.current.Load(); v != nil {
-		if v.pool != nil {
+		if err := v.loadError(); err == nil {
 			a.Serving, a.Version, a.LoadedAt = true, v.n, v.at
 		} else {
-			a.Error = newLoadFailure(v.err, v.at)
+			// A lazy version's main chunk fails at its first request.
+			a.Error = newLoadFailure(err, v.at)
 		}
 	}
 	if f := pl.failed.Load(); f != nil {

@@ -1,15 +1,15 @@
 package host
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -23,9 +23,9 @@ const (
 	debounceMax   = 250 * time.Millisecond
 )
 
-// racyWindow: files modified this recently are compared by content when
-// polling, since file system timestamps are coarser than edits.
-const racyWindow = 2 * time.Second
+// defaultPoll is the polling interval when the watcher falls back to
+// polling by itself.
+const defaultPoll = time.Second
 
 // allPlugins is the work key for "look at the whole folder".
 const allPlugins = "*"
@@ -34,14 +34,18 @@ const allPlugins = "*"
 // folder and its subfolders with fsnotify (watching folders, not files, so
 // that editors' atomic saves are seen), debounces events per plugin, and
 // asks the registry to update the plugin they belong to. Where the OS
-// watcher cannot be had it polls modification times instead.
+// watcher cannot be had, or would need more watches than the system
+// spares, it polls modification times instead (poll.go).
+//
+// Only the events goroutine touches fsw once the watcher runs, so that it
+// can give up on events and turn to polling by itself.
 type watcher struct {
 	reg  *registry
 	src  int // the folder's index among the registry's sources
 	log  *slog.Logger
 	root string
 
-	fsw  *fsnotify.Watcher // nil when polling
+	fsw  *fsnotify.Watcher // nil when polling from the start
 	poll time.Duration
 
 	mu      sync.Mutex
@@ -60,6 +64,8 @@ type pendingSync struct {
 
 // startWatcher watches the folder that is source src of reg. With
 // PollInterval > 0 it polls at that interval instead of using OS events.
+// It logs one line saying which of the two it does, and why it polls when
+// it was not asked to.
 func startWatcher(reg *registry, src int, folder Folder, log *slog.Logger) (*watcher, error) {
 	root := folder.Path
 	abs, err := filepath.Abs(root)
@@ -76,76 +82,152 @@ func startWatcher(reg *registry, src int, folder Folder, log *slog.Logger) (*wat
 		work:    make(chan string, 64),
 		stop:    make(chan struct{}),
 	}
-	if w.poll <= 0 {
-		if err := w.startEvents(); err != nil {
-			w.poll = time.Second
-			log.Warn("cannot watch the plugins folder for changes; polling modification times instead",
-				"err", err, "interval", w.poll, "hint", "raise fs.inotify.max_user_watches, or pass --poll to choose the interval")
-		}
-	}
 	w.wg.Add(1)
 	go w.worker()
-	if w.fsw != nil {
-		w.wg.Add(1)
-		go w.events()
-		log.Info("watching plugins for changes", "dir", root)
-	} else {
-		w.wg.Add(1)
-		go w.polling()
+	switch {
+	case w.poll > 0:
 		log.Info("polling plugins for changes", "dir", root, "interval", w.poll)
+	default:
+		n, err := w.startEvents()
+		if err == nil {
+			log.Info("watching plugins for changes", "dir", root, "folders", n)
+			w.wg.Add(1)
+			go w.events()
+			return w, nil
+		}
+		w.poll = defaultPoll
+		w.logFallback(err)
 	}
+	w.wg.Add(1)
+	go w.polling()
 	return w, nil
 }
 
-func (w *watcher) startEvents() error {
-	fsw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return err
+// logFallback is the one line that says the watcher polls instead of
+// watching, why, and what to change.
+func (w *watcher) logFallback(err error) {
+	hint := "raise fs.inotify.max_user_watches (sysctl), or pass --poll to choose the interval"
+	if errors.Is(err, syscall.EMFILE) {
+		hint = "raise fs.inotify.max_user_instances (sysctl), or pass --poll to choose the interval"
 	}
-	w.fsw = fsw
-	if err := w.watchTree(w.root); err != nil {
-		fsw.Close()
-		w.fsw = nil
-		return err
-	}
-	return nil
+	w.log.Warn("cannot watch the plugins folder for changes; polling modification times instead",
+		"dir", w.root, "err", err.Error(), "interval", w.poll, "hint", hint)
 }
 
-// watchTree adds a watch on dir and every folder below it, following
-// symlinks (a plugin folder may be a link) but never a loop.
-func (w *watcher) watchTree(dir string) error {
+// errTooManyFolders: watching the folder would take more inotify watches
+// than one watcher may (watchBudget).
+var errTooManyFolders = errors.New("host: too many folders to watch")
+
+// startEvents opens the OS watcher on the folder tree and returns how many
+// folders it watches. It fails, leaving no watch behind, when the tree
+// needs more watches than watchBudget allows or the OS refuses one.
+func (w *watcher) startEvents() (int, error) {
+	dirs := watchDirs(w.root)
+	if budget := watchBudget(); budget > 0 && len(dirs) > budget {
+		return 0, fmt.Errorf("%w: %d folders, more than half of fs.inotify.max_user_watches (%d), which every program of the user shares",
+			errTooManyFolders, len(dirs), 2*budget)
+	}
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return 0, err
+	}
+	for _, dir := range dirs {
+		// A folder removed since the walk: its removal is an event.
+		if err := fsw.Add(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fsw.Close()
+			return 0, fmt.Errorf("watch %s: %w", dir, err)
+		}
+	}
+	w.fsw = fsw
+	return len(dirs), nil
+}
+
+// watchBudget is how many inotify watches one watcher may use: half of
+// fs.inotify.max_user_watches, a limit every process of the user shares
+// (8192 on many systems), so that lsgi leaves room for the editors and
+// other programs that watch files too. 0 means no limit is known (not
+// Linux). A variable, so that tests can lower it.
+var watchBudget = func() int {
+	data, err := os.ReadFile("/proc/sys/fs/inotify/max_user_watches")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n / 2
+}
+
+// watchDirs lists dir and every folder below it, following symlinks (a
+// plugin folder may be a link) but never a loop, and skipping hidden
+// folders.
+func watchDirs(dir string) []string {
+	var out []string
+	walkDirs(dir, func(d string, _ []os.DirEntry) { out = append(out, d) })
+	return out
+}
+
+// walkDirs calls visit for dir and each folder below it with its entries,
+// following symlinks but never a loop nor deeper than 16 levels, and
+// skipping ignored names. Only symlinks cost a stat: the entries say what
+// the others are.
+func walkDirs(dir string, visit func(dir string, entries []os.DirEntry)) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return
+	}
+	walkDirsAt(dir, real, visit)
+}
+
+// walkDirsAt is walkDirs for a folder whose real path (symlinks resolved)
+// the caller knows.
+func walkDirsAt(dir, real string, visit func(dir string, entries []os.DirEntry)) {
 	seen := map[string]bool{}
-	var walk func(dir string, depth int) error
-	walk = func(dir string, depth int) error {
-		real, err := filepath.EvalSymlinks(dir)
-		if err != nil || seen[real] || depth > 16 {
-			return nil
+	var walk func(dir, real string, depth int)
+	walk = func(dir, real string, depth int) {
+		if seen[real] || depth > 16 {
+			return
 		}
 		seen[real] = true
-		if err := w.fsw.Add(dir); err != nil {
-			return fmt.Errorf("watch %s: %w", dir, err)
-		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			return nil // gone already; its removal is an event of its own
+			return // gone already; its removal is an event of its own
 		}
+		visit(dir, entries)
 		for _, e := range entries {
 			if ignored(e.Name()) {
 				continue
 			}
 			sub := filepath.Join(dir, e.Name())
-			if st, err := os.Stat(sub); err == nil && st.IsDir() {
-				if err := walk(sub, depth+1); err != nil {
-					return err
+			switch {
+			case e.IsDir():
+				walk(sub, filepath.Join(real, e.Name()), depth+1)
+			case e.Type()&os.ModeSymlink != 0:
+				if st, err := os.Stat(sub); err == nil && st.IsDir() {
+					if target, err := filepath.EvalSymlinks(sub); err == nil {
+						walk(sub, target, depth+1)
+					}
 				}
 			}
 		}
-		return nil
 	}
-	return walk(dir, 0)
+	walk(dir, real, 0)
 }
 
-// events turns fsnotify events into debounced syncs.
+// watchTree adds a watch on dir and every folder below it. It runs on the
+// events goroutine.
+func (w *watcher) watchTree(dir string) error {
+	for _, d := range watchDirs(dir) {
+		if err := w.fsw.Add(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("watch %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// events turns fsnotify events into debounced syncs, until the watcher
+// stops or gives up on events for polling.
 func (w *watcher) events() {
 	defer w.wg.Done()
 	for {
@@ -154,13 +236,20 @@ func (w *watcher) events() {
 			if !ok {
 				return
 			}
-			w.event(ev)
+			if err := w.event(ev); err != nil {
+				w.fallBack(err)
+				return
+			}
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				w.schedule(allPlugins) // events were lost: look at everything
+				// Events were lost: look at everything.
+				if err := w.rescan(); err != nil {
+					w.fallBack(err)
+					return
+				}
 				continue
 			}
 			w.log.Warn("file watcher error", "err", err)
@@ -170,20 +259,31 @@ func (w *watcher) events() {
 	}
 }
 
-// event maps one file event to the plugin it concerns.
-func (w *watcher) event(ev fsnotify.Event) {
+// fallBack turns a running watcher to polling, when a new folder cannot be
+// watched: the system ran out of watches.
+func (w *watcher) fallBack(err error) {
+	w.fsw.Close()
+	w.poll = defaultPoll
+	w.logFallback(err)
+	w.schedule(allPlugins) // what changed while the watches were incomplete
+	w.wg.Add(1)
+	go w.polling()
+}
+
+// event maps one file event to the plugin it concerns. It returns an error
+// when a new folder cannot be watched.
+func (w *watcher) event(ev fsnotify.Event) error {
 	rel, err := filepath.Rel(w.root, ev.Name)
 	if err != nil || rel == "." {
-		w.schedule(allPlugins)
-		return
+		return w.rescan()
 	}
 	if ev.Has(fsnotify.Rename) || ev.Has(fsnotify.Remove) {
 		w.unwatch(ev.Name)
 	}
-	if ev.Has(fsnotify.Create) {
+	if ev.Has(fsnotify.Create) && w.fsw != nil {
 		if st, err := os.Stat(ev.Name); err == nil && st.IsDir() && !ignored(filepath.Base(ev.Name)) {
 			if err := w.watchTree(ev.Name); err != nil {
-				w.log.Warn("cannot watch a new folder", "dir", ev.Name, "err", err)
+				return err
 			}
 		}
 	}
@@ -193,7 +293,7 @@ func (w *watcher) event(ev fsnotify.Event) {
 	case strings.HasPrefix(top, ".."):
 		// Kubernetes ConfigMap volumes swap a "..data" symlink to publish
 		// new content: every plugin may have changed.
-		w.schedule(allPlugins)
+		return w.rescan()
 	case ignored(top) || ignored(last):
 		// Editor swap, backup and probe files.
 	case len(parts) == 1:
@@ -201,6 +301,19 @@ func (w *watcher) event(ev fsnotify.Event) {
 	default:
 		w.schedule(top)
 	}
+	return nil
+}
+
+// rescan schedules a look at the whole folder, after watching what a
+// swapped symlink may now point at.
+func (w *watcher) rescan() error {
+	if w.fsw != nil {
+		if err := w.watchTree(w.root); err != nil {
+			return err
+		}
+	}
+	w.schedule(allPlugins)
+	return nil
 }
 
 // unwatch drops the watches on a folder that was renamed or removed, and on
@@ -252,10 +365,6 @@ func (w *watcher) worker() {
 		case key := <-w.work:
 			sc := scope{src: w.src, names: []string{key}}
 			if key == allPlugins {
-				if w.fsw != nil {
-					// A swapped symlink may now point at other folders.
-					_ = w.watchTree(w.root)
-				}
 				sc.names = nil
 			}
 			w.updates.Add(1)
@@ -271,73 +380,6 @@ func (w *watcher) worker() {
 	}
 }
 
-// polling compares a fingerprint of the folder (names, sizes and
-// modification times, symlinks followed) at every tick.
-func (w *watcher) polling() {
-	defer w.wg.Done()
-	t := time.NewTicker(w.poll)
-	defer t.Stop()
-	last := w.fingerprint()
-	for {
-		select {
-		case <-t.C:
-			if fp := w.fingerprint(); fp != last {
-				last = fp
-				select {
-				case w.work <- allPlugins:
-				case <-w.stop:
-					return
-				}
-			}
-		case <-w.stop:
-			return
-		}
-	}
-}
-
-func (w *watcher) fingerprint() [32]byte {
-	var lines []string
-	seen := map[string]bool{}
-	var walk func(dir string, depth int)
-	walk = func(dir string, depth int) {
-		real, err := filepath.EvalSymlinks(dir)
-		if err != nil || seen[real] || depth > 16 {
-			return
-		}
-		seen[real] = true
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return
-		}
-		for _, e := range entries {
-			if ignored(e.Name()) {
-				continue
-			}
-			p := filepath.Join(dir, e.Name())
-			st, err := os.Stat(p)
-			if err != nil {
-				continue
-			}
-			if st.IsDir() {
-				walk(p, depth+1)
-				continue
-			}
-			line := fmt.Sprintf("%s\x00%d\x00%d", p, st.Size(), st.ModTime().UnixNano())
-			if time.Since(st.ModTime()) < racyWindow {
-				// Two writes within one timestamp tick can leave size and
-				// time unchanged (git's "racy" files): compare content.
-				if data, err := os.ReadFile(p); err == nil {
-					line += fmt.Sprintf("\x00%x", sha256.Sum256(data))
-				}
-			}
-			lines = append(lines, line)
-		}
-	}
-	walk(w.root, 0)
-	sort.Strings(lines)
-	return sha256.Sum256([]byte(strings.Join(lines, "\n")))
-}
-
 // close stops watching and waits for the updates it started, which end
 // promptly once the registry's life has ended.
 func (w *watcher) close() {
@@ -348,9 +390,9 @@ func (w *watcher) close() {
 		delete(w.pending, key)
 	}
 	w.mu.Unlock()
+	w.wg.Wait() // the events goroutine may close fsw or start polling until it ends
 	if w.fsw != nil {
 		w.fsw.Close()
 	}
-	w.wg.Wait()
 	w.updates.Wait()
 }

@@ -85,8 +85,8 @@ func (s *stdlib) installIO() {
 	}
 	L := s.L
 	io := &ioState{s: s}
-	mt := L.NewTypeMetatable(stdFileTypeName)
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	mt := typeMetatable(L, stdFileTypeName, 2)
+	methods := L.SetFuncs(L.CreateTable(0, 7), map[string]lua.LGFunction{
 		"write":   io.fileWrite,
 		"read":    io.fileRead,
 		"lines":   io.fileLines,

@@ -68,6 +68,7 @@ func compileChunk(name string, src []byte, lim Limits, file, luaMessages bool) (
 		}
 		return nil, &SyntaxError{File: name, Line: 1, Message: strings.TrimSpace(err.Error())}
 	}
+	compactProto(proto)
 	return proto, nil
 }
 

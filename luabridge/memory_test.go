@@ -10,6 +10,10 @@ import (
 
 const app = ` return function(e, sr) sr("200 OK", {}) return {"ok"} end`
 
+// coroutineBytes is the least a suspended coroutine costs: a new state's
+// value stack and call stack.
+const coroutineBytes = registryStart*slotBytes + 256*callFrameBytes
+
 func TestFootprint(t *testing.T) {
 	const mib = 1 << 20
 	tests := []struct {
@@ -26,7 +30,8 @@ func TestFootprint(t *testing.T) {
 		{"a table of 100,000 strings", `t = {} for i = 1, 100000 do t[i] = "value " .. i end` + app, 1_000_000, 4 * mib, 12 * mib, true},
 		{"a hash of 50,000 entries", `t = {} for i = 1, 50000 do t["k" .. i] = i end` + app, 1_000_000, 3 * mib, 10 * mib, true},
 		{"200 suspended coroutines", `cos = {} for i = 1, 200 do local co = coroutine.create(function() coroutine.yield() end) coroutine.resume(co) cos[i] = co end` + app,
-			100_000, 200 * 64 << 10, 200 * 128 << 10, true},
+			// each a Lua state: its first value-stack slots and its call stack
+			100_000, 200 * coroutineBytes, 200 * 2 * coroutineBytes, true},
 		{"nesting costs no Go stack", `local t = {} root = t for i = 1, 100000 do t[1] = {} t = t[1] end` + app, 1_000_000, 100_000 * 64, 100_000 * 200, true},
 		{"a walk stopped by its budget", `t = {} for i = 1, 10000 do t[i] = {} end` + app, 1000, 1, 10 * mib, false},
 	}

@@ -39,8 +39,8 @@ func (s *State) installSearchers() {
 	pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
 	old := pkg.RawGetString("loaders").(*lua.LTable)
 	preload, pathLoader := old.RawGetInt(1), old.RawGetInt(2)
-	s.hostModules = L.NewTable()
-	loaders := L.NewTable()
+	s.hostModules = L.CreateTable(0, 64)
+	loaders := L.CreateTable(5, 0)
 	loaders.Append(L.NewFunction(s.searchHost(true)))
 	loaders.Append(preload)
 	loaders.Append(L.NewFunction(s.loadModule))
@@ -90,7 +90,7 @@ func (s *State) adoptHostModules() []string {
 			names = append(names, string(name))
 		}
 	})
-	pkg.RawSetString("preload", s.lstate.NewTable())
+	pkg.RawSetString("preload", s.lstate.CreateTable(0, 0))
 	sort.Strings(names)
 	return names
 }
@@ -100,7 +100,22 @@ func (s *State) adoptHostModules() []string {
 // ignored.
 func (p *Program) warnShadows(hostNames []string) {
 	p.shadowOnce.Do(func() {
+		dirs := map[string]bool{} // first segments of dotted names: is there such a folder?
 		for _, name := range hostNames {
+			// lsgi.router can only be lsgi/router.lua or lsgi/router/init.lua:
+			// without a folder lsgi, none of the host's thirty lsgi.* names
+			// costs a look (the check runs at every app's first state).
+			if first, _, dotted := strings.Cut(name, "."); dotted && p.opts.FS != nil {
+				has, seen := dirs[first]
+				if !seen {
+					st, err := fs.Stat(p.opts.FS, first)
+					has = err == nil && st.IsDir()
+					dirs[first] = has
+				}
+				if !has {
+					continue
+				}
+			}
 			file, ok, _ := p.findModule(name)
 			if !ok {
 				continue

@@ -44,6 +44,13 @@ type State struct {
 	requestID string // the id of the request being served; see RequestID
 }
 
+// registryStart is the number of value-stack slots a new state starts
+// with; the stack grows by as many at a time, up to RegistryMaxSize. A
+// request of a typical app uses a few hundred; starting at 4096, as before,
+// cost 64 KB per state, the largest part of an idle state
+// (docs/PERFORMANCE.md, "10,000 plugins").
+const registryStart = 512
+
 // initTimeout bounds how long an app's main chunk may run when a state is
 // created, so that a top-level endless loop cannot hang the host.
 const initTimeout = 10 * time.Second
@@ -52,10 +59,11 @@ const initTimeout = 10 * time.Second
 // the app. The returned error names the file and line where it can.
 func (p *Program) newState(ctx context.Context) (*State, error) {
 	L := lua.NewState(lua.Options{
-		SkipOpenLibs:    true,
-		CallStackSize:   256,
-		RegistrySize:    1024 * 4,
-		RegistryMaxSize: 1024 * 256,
+		SkipOpenLibs:     true,
+		CallStackSize:    256,
+		RegistrySize:     registryStart,
+		RegistryGrowStep: registryStart,
+		RegistryMaxSize:  1024 * 256,
 	})
 	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests()}
 	s.register()

@@ -142,7 +142,7 @@ func (s *stdlib) module(name string) *lua.LTable {
 	if t, ok := s.L.GetGlobal(name).(*lua.LTable); ok {
 		return t
 	}
-	t := s.L.NewTable()
+	t := s.L.CreateTable(0, 16)
 	setLoaded(s.L, name, t)
 	return t
 }

@@ -61,8 +61,8 @@ func (in *inputStream) end() {
 const inputTypeName = "lsgi.input"
 
 func newInputMeta(L *lua.LState) *lua.LTable {
-	mt := L.NewTypeMetatable(inputTypeName)
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	mt := typeMetatable(L, inputTypeName, 2)
+	methods := L.SetFuncs(L.CreateTable(0, 5), map[string]lua.LGFunction{
 		"read":      inputRead,
 		"readline":  inputReadline,
 		"readlines": inputReadlines,
@@ -322,8 +322,8 @@ func (e *errorStream) flush() {
 const errorsTypeName = "lsgi.errors"
 
 func newErrorsMeta(L *lua.LState) *lua.LTable {
-	mt := L.NewTypeMetatable(errorsTypeName)
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	mt := typeMetatable(L, errorsTypeName, 1)
+	methods := L.SetFuncs(L.CreateTable(0, 4), map[string]lua.LGFunction{
 		"write":      errorsWrite,
 		"writelines": errorsWritelines,
 		"flush":      errorsFlush,

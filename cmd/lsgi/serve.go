@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -27,19 +26,19 @@ const shutdownGrace = 10 * time.Second
 
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
-	dir, bind, root, forwarded, accessLog      string
-	fastCGI, trust, reload, dev                bool
-	timeout, queueTimeout, poll, maxStreamTime time.Duration
-	states, stateMax, stateJitter              int
-	limits                                     host.Limits
-	maxBody                                    int64
-	log                                        *logFlags
-	ops                                        *opsFlags
-	services                                   *serviceFlags
-	sql                                        *sqlFlags
-	workers                                    *workerOptions // and --graceful-timeout
-	guards                                     *guardFlags
-	set                                        map[string]bool // the flags given, by name
+	dir, bind, root, forwarded, accessLog                 string
+	fastCGI, trust, reload, dev                           bool
+	timeout, queueTimeout, poll, maxStreamTime, stateIdle time.Duration
+	states, stateMax, stateJitter, lazyAbove              int
+	limits                                                host.Limits
+	maxBody                                               int64
+	log                                                   *logFlags
+	ops                                                   *opsFlags
+	services                                              *serviceFlags
+	sql                                                   *sqlFlags
+	workers                                               *workerOptions // and --graceful-timeout
+	guards                                                *guardFlags
+	set                                                   map[string]bool // the flags given, by name
 }
 
 // commandUsage introduces the flags of the commands that take serve's.
@@ -80,6 +79,8 @@ func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, in
 	f.sql = addSQLFlags(fs)
 	f.workers = addWorkerFlags(fs)
 	f.guards = addGuardFlags(fs)
+	fs.DurationVar(&f.stateIdle, "state-idle-timeout", 30*time.Second, "close an app's Lua states that no request needed for this long, keeping one (none with more plugins than --lazy-above); 0: never")
+	fs.IntVar(&f.lazyAbove, "lazy-above", 100, "with more plugins than this, open each app's Lua states only when requests need them; a start then reports syntax errors, and errors of a main chunk at the app's first request (0: always)")
 	fs.IntVar(&f.stateMax, "state-max-requests", 0, "replace a Lua state after it has served this many requests, so that what an app leaks stays bounded (0: never)")
 	fs.IntVar(&f.stateJitter, "state-max-requests-jitter", 0, "add a random 0 to N requests to each state's --state-max-requests")
 	fs.Var(&f.limits, "limit", "set a limit, as `NAME=VALUE` (repeatable): string-bytes, data-nodes, data-depth, pattern-steps, source-bytes, nesting, expression-depth (docs/SECURITY.md)")
@@ -128,6 +129,8 @@ func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lua
 		SendRequestID:     true,
 		Metrics:           f.ops.adminBind != "",
 
+		StateIdleTimeout:       orNegative(f.stateIdle),
+		LazyAbove:              orNegative(f.lazyAbove),
 		StateMaxRequests:       f.stateMax,
 		StateMaxRequestsJitter: f.stateJitter,
 	}
@@ -150,13 +153,6 @@ func serve(args []string, stderr io.Writer) int {
 	f, code, ok := parseServe(args, stderr)
 	if !ok {
 		return code
-	}
-	// Each request allocates a few kilobytes over a small live heap, so the
-	// default GOGC=100 collects very often; 400 costs little memory (a few
-	// times that small heap) and about a tenth of a hello-world's CPU
-	// (docs/PERFORMANCE.md). GOGC in the environment still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
 	}
 	logs, err := f.log.setup()
 	if err != nil {
@@ -228,6 +224,11 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
+	// GOGC follows the live heap (gc.go) once the apps have loaded: their
+	// loading leaves much garbage, which GOGC 400 would let pile up.
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	defer stopGC()
+	tuneGC(gcCtx, os.Getenv)
 	if f.fastCGI {
 		return serveFastCGI(ln, h, admin, f.workers.graceful, logger)
 	}
@@ -374,4 +375,14 @@ func serveFastCGI(ln net.Listener, h *host.Handler, admin *adminServer, grace ti
 	admin.shutdown(sctx)
 	logger.Info("stopped")
 	return 0
+}
+
+// orNegative maps a flag's 0, which means "never" or "always" on the
+// command line, to the negative value that means it in host.Config, where
+// 0 takes the default.
+func orNegative[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
