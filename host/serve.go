@@ -86,12 +86,12 @@ var ErrAborted = errors.New("host: response aborted")
 // net/http (ServeHTTP is the same cycle behind an [http.Handler]). It is
 // safe for concurrent use; r and w belong to the call.
 func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) error {
-	start := time.Now()
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
+	x.start = time.Now()
 	x.resp.reset(w, r.Method == http.MethodHead)
 	if h.access != nil {
-		defer h.access.log(r, &x.resp, start)
+		defer h.access.log(r, &x.resp, x.start)
 	}
 	return h.serve(ctx, x, r)
 }
@@ -99,10 +99,11 @@ func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request
 // exchange is the host's scratch space for one request, pooled so that the
 // cycle allocates little of its own.
 type exchange struct {
-	resp response
-	vars environ.Vars
-	body limitedBody
-	req  luabridge.Request
+	start time.Time
+	resp  response
+	vars  environ.Vars
+	body  limitedBody
+	req   luabridge.Request
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{vars: make(environ.Vars, 0, 32)} }}
@@ -147,20 +148,18 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 		return nil
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
+	deadline := x.start.Add(h.cfg.Timeout)
 	if h.cfg.Dev {
 		if failure := pl.loadError(); failure != nil {
 			h.devErrorPage(resp, r, pl, failure)
 			return nil
 		}
 	}
-	v, st, err := h.acquire(ctx, pl)
+	v, st, err := h.acquire(ctx, pl, deadline)
 	if err != nil {
 		return h.refuse(resp, pl, err)
 	}
-	x.req = luabridge.Request{Vars: vars, RunOnce: gw.RunOnce}
+	x.req = luabridge.Request{Vars: vars, RunOnce: gw.RunOnce, Deadline: deadline}
 	if r.Body != nil {
 		x.body = limitedBody{r: r.Body, limit: h.cfg.MaxBodyBytes}
 		x.req.Body = &x.body
@@ -174,7 +173,17 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 // acquire lends a state of the plugin's current version. A version can be
 // retired between reading it and asking its pool (a reload); then the new
 // one is used.
-func (h *Handler) acquire(ctx context.Context, pl *plugin) (*version, *luabridge.State, error) {
+//
+// The wait for a state (Config.QueueTimeout) and the opening of a new one
+// (luabridge.InitTimeout) have bounds of their own; only when the request's
+// deadline may come first do they run under a context that carries it, so
+// that the common case makes no timer.
+func (h *Handler) acquire(ctx context.Context, pl *plugin, deadline time.Time) (*version, *luabridge.State, error) {
+	if h.cfg.Timeout < h.cfg.QueueTimeout || h.cfg.Timeout < luabridge.InitTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	for {
 		v := pl.current.Load()
 		if v.err != nil {

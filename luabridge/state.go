@@ -32,19 +32,27 @@ type State struct {
 	// discards it instead of reusing it.
 	broken bool
 
-	headers []headerField         // scratch space reused by each request
-	boxed   map[string]lua.LValue // see envValue
+	headers     []headerField         // scratch space reused by each request
+	headerNames nameCache             // response header names checked already
+	boxed       map[string]lua.LValue // see envValue
 
 	std         *stdlib     // the state's standard library (io output to flush)
 	hostModules *lua.LTable // the host's modules, by name; see modules.go
 
 	served    int // requests served so far
 	maxServed int // retire the state after this many requests; 0: never
+
+	ctx            *stateContext  // the deadline of every request (deadline.go)
+	shape          environShape   // what its environ tables share (table.go)
+	x              exchange       // the request being served
+	startG, writeG lua.LGFunction // start_response and write, made once
 }
 
-// initTimeout bounds how long an app's main chunk may run when a state is
-// created, so that a top-level endless loop cannot hang the host.
-const initTimeout = 10 * time.Second
+// InitTimeout bounds how long an app's main chunk may run when a state is
+// created, so that a top-level endless loop cannot hang the host. A state
+// created for a request runs under the shorter of this and the request's
+// deadline.
+const InitTimeout = 10 * time.Second
 
 // newState opens a Lua state, runs the program's main chunk in it and finds
 // the app. The returned error names the file and line where it can.
@@ -55,7 +63,8 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistrySize:    1024 * 4,
 		RegistryMaxSize: 1024 * 256,
 	})
-	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests()}
+	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests(), ctx: newStateContext(), headerNames: make(nameCache)}
+	s.startG, s.writeG = s.x.startResponse, s.x.write
 	if err := s.openLibs(); err != nil {
 		L.Close()
 		return nil, fmt.Errorf("luabridge: open libraries for %s: %w", p.name, err)
@@ -114,7 +123,7 @@ func (s *State) openLibs() error {
 // return value, or else the global "application".
 func (s *State) instantiate(ctx context.Context) (lua.LValue, error) {
 	L := s.lstate
-	ctx, cancel := context.WithTimeout(ctx, initTimeout)
+	ctx, cancel := context.WithTimeout(ctx, InitTimeout)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.RemoveContext()
