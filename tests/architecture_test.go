@@ -30,8 +30,9 @@ func TestArchitecture(t *testing.T) {
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
 		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
 		"transport":            {"host", "environ"},
+		"transport/fast":       {"host", "environ", "httpsyntax"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "transport", "transport/fast", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/lsgi/lsgi/host"
 	"github.com/lsgi/lsgi/luabridge/lualib"
 	"github.com/lsgi/lsgi/transport"
+	"github.com/lsgi/lsgi/transport/fast"
 )
 
 // shutdownGrace is the default of --graceful-timeout: how long in-flight
@@ -27,15 +28,15 @@ const shutdownGrace = 10 * time.Second
 
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
-	dir, bind, root, forwarded, accessLog, logLevel string
-	fastCGI, trust, reload, dev                     bool
-	timeout, queueTimeout, poll                     time.Duration
-	states, stateMax, stateJitter                   int
-	limits                                          host.Limits
-	maxBody                                         int64
-	services                                        *serviceFlags
-	sql                                             *sqlFlags
-	workers                                         *workerOptions // and --graceful-timeout
+	dir, bind, root, forwarded, accessLog, logLevel, engine string
+	fastCGI, trust, reload, dev                             bool
+	timeout, queueTimeout, poll                             time.Duration
+	states, stateMax, stateJitter                           int
+	limits                                                  host.Limits
+	maxBody                                                 int64
+	services                                                *serviceFlags
+	sql                                                     *sqlFlags
+	workers                                                 *workerOptions // and --graceful-timeout
 }
 
 // parseServe reads the flags of lsgi serve; it returns the exit code when
@@ -46,6 +47,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.bind, "bind", "127.0.0.1:8000", "`address` to listen on: host:port (port 0 picks a free one), or unix:PATH")
 	fs.BoolVar(&f.fastCGI, "fastcgi", false, "speak FastCGI instead of HTTP, for nginx fastcgi_pass or Apache mod_proxy_fcgi")
+	fs.StringVar(&f.engine, "engine", defaultEngine, "HTTP/1.1 `engine`: fast (on fasthttp's parser, no net/http per request) or std (Go's net/http)")
 	fs.StringVar(&f.root, "root", "", "URL `prefix` the server is mounted under; SCRIPT_NAME starts with it (for FastCGI behind location /app/, say /app)")
 	fs.StringVar(&f.forwarded, "forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
@@ -76,6 +78,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	}
 	if fs.NArg() > 1 {
 		fs.Usage()
+		return nil, 2, false
+	}
+	if f.engine != engineFast && f.engine != engineStd {
+		fmt.Fprintf(stderr, "lsgi: -engine %q: want %s or %s\n", f.engine, engineFast, engineStd)
 		return nil, 2, false
 	}
 	if fs.NArg() == 1 {
@@ -189,7 +195,7 @@ func (f *serveFlags) buildServices(logger *slog.Logger) (*lualib.Services, error
 // serveHTTP serves HTTP on ln until SIGINT or SIGTERM, reloading every app
 // on SIGHUP, then shuts down within the graceful timeout.
 func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Logger) int {
-	srv := transport.NewHTTPServer(ln.Addr().String(), f.workers.count(h), logger)
+	srv := f.httpEngine(ln, h, logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -197,7 +203,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Log
 	defer signal.Stop(hup)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version)
+	logger.Info("Listening at: http://"+ln.Addr().String(), "plugins", f.dir, "engine", f.engine, "version", host.Version)
 	for running := true; running; {
 		select {
 		case err := <-served:
@@ -224,7 +230,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, logger *slog.Log
 	if err := h.Shutdown(sctx); err != nil {
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, fast.ErrServerClosed) {
 		logger.Error("server", "err", err)
 		return 1
 	}
