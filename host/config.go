@@ -65,8 +65,9 @@ type Config struct {
 	Trust bool
 
 	// Limits bound what one call of a builtin or toolkit function may
-	// build or walk (strings, JSON and template data); zero fields take
-	// their defaults (docs/SECURITY.md, "Limits").
+	// build or walk (strings, JSON and template data) and the apps' Lua
+	// source (size, nesting); zero fields take their defaults
+	// (docs/SECURITY.md, "Limits").
 	Limits Limits
 
 	// StateMaxRequests, if positive, replaces a Lua state once it has
@@ -132,7 +133,8 @@ func (c Config) withDefaults() Config {
 
 // Limits bound what one call of a builtin or toolkit function may build or
 // walk: the longest string, the nodes and depth of converted data, the
-// steps of one pattern match (docs/SECURITY.md, "Limits"). It is
+// steps of one pattern match; and the apps' Lua source: its size and
+// nesting (docs/SECURITY.md, "Limits"). It is
 // [luabridge.Limits], named here so that embedders and the lsgi command
 // set limits without importing the bridge.
 type Limits = luabridge.Limits

@@ -97,6 +97,9 @@ func infoOf(co *lua.LState, dbg *lua.Debug, level int, fn *lua.LFunction) frameI
 		fi.lineDefined, fi.lastLineDefined = -1, -1
 	} else {
 		fi.source = sourceOf(fn.Proto.SourceName)
+		if source, ok := chunkSource(fn.Proto); ok {
+			fi.source = source // load and loadstring (load.go)
+		}
 		fi.shortSrc = shortSource(fi.source)
 		fi.lineDefined, fi.lastLineDefined = fn.Proto.LineDefined, fn.Proto.LastLineDefined
 		fi.what = "Lua"

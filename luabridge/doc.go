@@ -40,6 +40,28 @@
 // then the host's other modules; files are read through package appfs, which
 // refuses symbolic links that leave the app's folder.
 //
+// # Lua 5.1 semantics
+//
+// gopher-lua v1.1.2 computes a few things differently from Lua 5.1, and the
+// bridge corrects them without changing gopher-lua, for every state it
+// opens ([OpenLibs]):
+//
+//   - [Compile], the one path from source to a chunk, checks the source
+//     against [Limits] before parsing it (gopher-lua's compiler recurses
+//     without bound), skips a first line starting with "#", and rewrites
+//     the parsed chunk where gopher-lua would compile it wrong (multiple
+//     assignment, yuin/gopher-lua#440).
+//   - pcall and xpcall close only the upvalues of the functions an error
+//     unwinds (yuin/gopher-lua#448); Go code that calls Lua in protected
+//     mode on behalf of Lua uses [PCall] for the same reason.
+//   - error counts levels as Lua 5.1 does; load and loadstring name chunks
+//     as Lua 5.1 does; coroutine.yield refuses to cross a Go call, and
+//     resume passes a yield the values it takes.
+//
+// These fixes read three unexported parts of gopher-lua's state, found by
+// name when the package starts; [EngineInternals] reports whether they
+// were.
+//
 // # Thread safety
 //
 // A [State] belongs to one goroutine at a time: the pool hands it to one

@@ -37,6 +37,23 @@ type Limits struct {
 	// match, gmatch or gsub call (luapattern). Name "pattern-steps";
 	// default 10,000,000.
 	MaxPatternSteps int64
+
+	// MaxSourceBytes bounds one chunk of Lua source: a plugin file, a
+	// module, a file given to dofile or loadfile, a string given to load
+	// or loadstring. Name "source-bytes"; default 1 MiB (gopher-lua takes
+	// about a second and 100 MB to compile a megabyte).
+	MaxSourceBytes int64
+
+	// MaxNesting bounds how deeply blocks, brackets and unary operators
+	// nest in a chunk, as Lua 5.1 does ("chunk has too many syntax
+	// levels", LUAI_MAXCCALLS). Name "nesting"; default 200.
+	MaxNesting int64
+
+	// MaxExpressionDepth bounds the depth of a chunk's syntax tree once
+	// chains count too (each operator, field access and call of
+	// `a.b:c() + d` is one level): gopher-lua's compiler recurses once per
+	// level. Name "expression-depth"; default 1000.
+	MaxExpressionDepth int64
 }
 
 // Default values of [Limits].
@@ -45,6 +62,10 @@ const (
 	DefaultMaxDataNodes    = 1_000_000
 	DefaultMaxDataDepth    = 1000
 	DefaultMaxPatternSteps = luapattern.DefaultBudget
+
+	DefaultMaxSourceBytes     = 1 << 20
+	DefaultMaxNesting         = 200 // Lua 5.1's own limit
+	DefaultMaxExpressionDepth = 1000
 )
 
 // limitField describes one field of Limits for --limit and error messages.
@@ -61,6 +82,9 @@ var limitFields = []limitField{
 	{"data-nodes", "MaxDataNodes", false, func(l *Limits) *int64 { return &l.MaxDataNodes }, DefaultMaxDataNodes},
 	{"data-depth", "MaxDataDepth", false, func(l *Limits) *int64 { return &l.MaxDataDepth }, DefaultMaxDataDepth},
 	{"pattern-steps", "MaxPatternSteps", false, func(l *Limits) *int64 { return &l.MaxPatternSteps }, DefaultMaxPatternSteps},
+	{"source-bytes", "MaxSourceBytes", true, func(l *Limits) *int64 { return &l.MaxSourceBytes }, DefaultMaxSourceBytes},
+	{"nesting", "MaxNesting", false, func(l *Limits) *int64 { return &l.MaxNesting }, DefaultMaxNesting},
+	{"expression-depth", "MaxExpressionDepth", false, func(l *Limits) *int64 { return &l.MaxExpressionDepth }, DefaultMaxExpressionDepth},
 }
 
 // WithDefaults returns l with every zero or negative field set to its

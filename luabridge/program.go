@@ -9,12 +9,10 @@ import (
 	"path"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // Program is one compiled version of an app: its main chunk, the folder its
@@ -59,8 +57,9 @@ type ProgramOptions struct {
 	Wrap func(L *lua.LState, app lua.LValue) (lua.LValue, error)
 
 	// Limits bound the strings and conversions of the standard library's
-	// functions in every state (docs/SECURITY.md, "Limits"); zero fields
-	// take their defaults.
+	// functions in every state, and the app's Lua source (its files and
+	// what it gives load and loadstring) (docs/SECURITY.md, "Limits");
+	// zero fields take their defaults.
 	Limits Limits
 
 	// StateMaxRequests, if positive, closes a Lua state once it has
@@ -91,43 +90,29 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
 }
 
-// Compile parses and compiles Lua source. chunk names the source in error
-// messages and tracebacks (a file's path). A syntax error is returned as a
-// *[SyntaxError] carrying the file and line.
+// Compile parses and compiles Lua source with the default [Limits]; it is
+// the one way source becomes a chunk (the bridge's own loaders add their
+// program's limits). chunk names the source in error messages and
+// tracebacks (a file's path). A first line starting with "#" is skipped, as
+// the lua command does. The chunk is rewritten where gopher-lua would
+// compile it wrong (multiple assignment; see rewrite.go). A syntax error is
+// returned as a *[SyntaxError] carrying the file and line, source past a
+// limit as a *[SourceLimitError].
 func Compile(chunk string, src []byte) (*lua.FunctionProto, error) {
-	tree, err := parse.Parse(bytes.NewReader(src), chunk)
-	if err != nil {
-		var perr *parse.Error
-		if errors.As(err, &perr) {
-			if perr.Pos.Line == parse.EOF {
-				// The file ended too early: point at its last line.
-				return nil, &SyntaxError{File: chunk, Line: lineCount(src), Message: "unexpected end of file: " + perr.Message}
-			}
-			msg := perr.Message
-			if perr.Token != "" {
-				msg = fmt.Sprintf("near '%s': %s", perr.Token, perr.Message)
-			}
-			return nil, &SyntaxError{File: chunk, Line: perr.Pos.Line, Column: perr.Pos.Column, Message: msg}
-		}
-		return nil, &SyntaxError{File: chunk, Line: 1, Message: strings.TrimSpace(err.Error())}
-	}
-	proto, err := lua.Compile(tree, chunk)
-	if err != nil {
-		return nil, &SyntaxError{File: chunk, Line: 1, Message: strings.TrimSpace(err.Error())}
-	}
-	return proto, nil
+	return compileChunk(chunk, src, Limits{}, true, false)
 }
 
 // NewProgram compiles src, the main chunk of the app called name. chunk is
 // the name errors give the source (usually its path on disk).
 func NewProgram(name, chunk string, src []byte, opts ProgramOptions) (*Program, error) {
-	proto, err := Compile(chunk, src)
+	proto, err := compileChunk(chunk, src, opts.Limits, true, false)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	warnIfNoInternals(opts.Logger)
 	return &Program{name: name, chunk: chunk, proto: proto, opts: opts, lines: lineCount(src), modules: map[string]*lua.FunctionProto{}}, nil
 }
 
@@ -144,7 +129,7 @@ func (p *Program) compileFile(name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	proto, err = Compile(p.displayPath(name), src)
+	proto, err = compileChunk(p.displayPath(name), src, p.opts.Limits, true, false)
 	if err != nil {
 		return nil, err
 	}

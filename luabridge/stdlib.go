@@ -119,6 +119,7 @@ func openStdlib(L *lua.LState, opts LibOptions) (*stdlib, error) {
 	s.installOS()
 	s.installIO()
 	s.installDebug()
+	openEngineFixes(L, s.limits) // pcall, error, load, coroutines... (engine.go)
 	if !opts.Trust {
 		pkg := L.GetGlobal(lua.LoadLibName).(*lua.LTable)
 		pkg.RawSetString("path", lua.LString(""))

@@ -288,7 +288,7 @@ func TestGsubYield(t *testing.T) {
 			end)
 			local ok, err = coroutine.resume(co)
 			return tostring(ok) .. " " .. err:gsub("^.-:%d+: ", "") .. " " .. coroutine.status(co)`,
-			"false can not yield from outside of a coroutine dead"},
+			"false attempt to yield across metamethod/C-call boundary dead"},
 		{"yield from a table's __index", `
 			local t = setmetatable({}, {__index = function(_, k) coroutine.yield(k) end})
 			local co = coroutine.create(function() return string.gsub("abc", ".", t) end)

@@ -216,6 +216,13 @@ var confCases = []confCase{
 			return confPlain(200, "", "chunk 0 from write\nchunk 1\nchunk 2\nchunk 3\n")
 		}},
 
+	// Lua 5.1's semantics, in a file that starts with "#!".
+	{"lua51", confRequest{method: "GET", app: "lua51"},
+		func(hostTraits) confWant {
+			return confPlain(200, "", "swap 2 1\nclosure 1\nerror level 13\n"+
+				"yield in pcall false attempt to yield across metamethod/C-call boundary\n")
+		}},
+
 	// Request bodies.
 	{"body, form", confRequest{method: "POST", app: "body",
 		header: [][2]string{{"Content-Type", "application/x-www-form-urlencoded"}}, body: "name=lsgi&x=1"},

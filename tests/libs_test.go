@@ -57,10 +57,7 @@ var libPackages = map[string][]string{
 // matches, the test fails until the wait is removed, so that it checks
 // again.
 const (
-	waitsCoPcall  = "the coroutine/pcall panic (yield across pcall, coxpcall's self-test)"
-	waitsShebang  = "loading files whose first line starts with #"
-	waitsErrLevel = "error(msg, level) positions as Lua 5.1 gives them"
-	waitsHooks    = "debug.gethook and debug.sethook, which gopher-lua lacks (pl.pretty.read)"
+	waitsHooks = "debug.gethook and debug.sethook, which gopher-lua lacks (pl.pretty.read)"
 )
 
 // waits joins the fixes a case waits on.
@@ -83,17 +80,17 @@ var libCases = []libCase{
 	{"penlight_pretty_read", "libs", []string{"lua-penlight"}, waitsHooks},
 	{"penlight_class", "libs", []string{"lua-penlight"}, ""},
 	{"penlight_utils", "libs", []string{"lua-penlight"}, ""},
-	{"penlight_utils_errors", "libs", []string{"lua-penlight"}, waitsErrLevel},
+	{"penlight_utils_errors", "libs", []string{"lua-penlight"}, ""},
 	{"penlight_template", "libs", []string{"lua-penlight"}, ""},
 	{"inspect", "libs", []string{"lua-inspect"}, ""},
 	{"dkjson", "libs", []string{"lua-dkjson"}, ""},
 	{"luajson_encode", "libs", []string{"lua-json"}, ""},
-	{"coxpcall", "libs", []string{"lua-coxpcall"}, waitsCoPcall},
+	{"coxpcall", "libs", []string{"lua-coxpcall"}, ""},
 	{"wsapi_util", "libs", []string{"lua-wsapi"}, ""},
 	{"wsapi_request", "libs", []string{"lua-wsapi"}, ""},
 	{"wsapi_response", "libs", []string{"lua-wsapi"}, ""},
-	{"wsapi_common", "libs", []string{"lua-wsapi", "lua-coxpcall"}, waitsCoPcall},
-	{"wsapi_mock", "libs", []string{"lua-wsapi", "lua-coxpcall"}, waitsCoPcall},
+	{"wsapi_common", "libs", []string{"lua-wsapi", "lua-coxpcall"}, ""},
+	{"wsapi_mock", "libs", []string{"lua-wsapi", "lua-coxpcall"}, ""},
 	{"coxpcall", "shims", nil, ""},
 	{"wsapi_common", "shims", []string{"lua-wsapi"}, ""},
 	{"wsapi_mock", "shims", []string{"lua-wsapi"}, ""},
@@ -167,7 +164,7 @@ func TestWSAPISample(t *testing.T) {
 		mount string
 		waits string
 	}{
-		{"as shipped", "/wsapisample", waitsShebang},
+		{"as shipped", "/wsapisample", ""},
 		{"without its first line", "/wsapisample_noshebang", ""},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lsgi/lsgi/luabridge"
 	"github.com/lsgi/lsgi/luabridge/appfs"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -116,12 +117,16 @@ func (s *Shared) openConfig(L *lua.LState) int {
 
 // decodeSettings decodes the settings file with the state's json module.
 func decodeSettings(L *lua.LState, text string) lua.LValue {
-	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString(ModJSON)); err != nil {
+	L.Push(L.GetGlobal("require"))
+	L.Push(lua.LString(ModJSON))
+	if err := luabridge.PCall(L, 1, 1, nil); err != nil {
 		L.RaiseError("lsgi.config: %s", err.Error())
 	}
 	decode := L.GetField(L.Get(-1), "decode")
 	L.Pop(1)
-	if err := L.CallByParam(lua.P{Fn: decode, NRet: 1, Protect: true}, lua.LString(text)); err != nil {
+	L.Push(decode)
+	L.Push(lua.LString(text))
+	if err := luabridge.PCall(L, 1, 1, nil); err != nil {
 		msg := err.Error()
 		if ae, ok := err.(*lua.ApiError); ok {
 			msg = ae.Object.String()

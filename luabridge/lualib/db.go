@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/appdb"
+	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -52,7 +53,8 @@ func (s *Shared) openDB(L *lua.LState) int {
 	m := &dbModule{s: s}
 	json := loadedModule(L, ModJSON, s.openJSON)
 	m.null = L.GetField(json, "null")
-	if err := L.CallByParam(lua.P{Fn: L.GetField(json, "array"), NRet: 1, Protect: true}); err == nil {
+	L.Push(L.GetField(json, "array"))
+	if err := luabridge.PCall(L, 0, 1, nil); err == nil {
 		if mt, ok := L.GetMetatable(L.Get(-1)).(*lua.LTable); ok {
 			m.arrayMT = mt
 		}
@@ -254,7 +256,7 @@ func (m *dbModule) transaction(L *lua.LState) int {
 	for i := 2; i <= top; i++ {
 		L.Push(L.Get(i))
 	}
-	if err := L.PCall(top, lua.MultRet, nil); err != nil {
+	if err := luabridge.PCall(L, top, lua.MultRet, nil); err != nil {
 		tx.Rollback()
 		if ctx.Err() != nil {
 			panic(err) // a timeout or a disconnect: let the host see it

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // Lua-facing module names registered by [Shared.Preload].
@@ -187,11 +185,7 @@ func compileModule(name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	chunk, err := parse.Parse(strings.NewReader(string(src)), file)
-	if err != nil {
-		return nil, err
-	}
-	p, err := lua.Compile(chunk, file)
+	p, err := luabridge.Compile(file, src)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/lsgi/lsgi/httpsyntax"
@@ -79,7 +80,7 @@ func nativePCall(L *lua.LState) int {
 	for i := 2; i <= top; i++ {
 		L.Push(L.Get(i))
 	}
-	err := L.PCall(top-1, lua.MultRet, nil)
+	err := luabridge.PCall(L, top-1, lua.MultRet, nil)
 	if err != nil {
 		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
 			panic(err)
@@ -109,7 +110,9 @@ const toStringLimit = 16 << 10
 func safeToString(L *lua.LState, v lua.LValue) string {
 	var s string
 	if mf := L.GetMetaField(v, "__tostring"); mf != lua.LNil {
-		if err := L.CallByParam(lua.P{Fn: mf, NRet: 1, Protect: true}, v); err != nil {
+		L.Push(mf)
+		L.Push(v)
+		if err := luabridge.PCall(L, 1, 1, nil); err != nil {
 			s = "(" + v.Type().String() + " error value; its __tostring failed)"
 		} else {
 			r := L.Get(-1)

@@ -1,7 +1,5 @@
 -- check: assertions for the Lua tests. Each raises an error naming the
 -- caller's line when it fails; the Go harness reports it with the traceback.
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local M = {}
 
 local function repr(v, depth)
@@ -26,7 +24,7 @@ end
 M.repr = repr
 
 local function fail(msg, what)
-  error((what and (what .. ": ") or "") .. msg, 4)
+  error((what and (what .. ": ") or "") .. msg, 3)
 end
 
 function M.eq(got, want, what)

@@ -146,8 +146,7 @@ function M.request(app, opts, server)
     return out
   end
 
-  -- State in a table: gopher-lua detaches live locals from closures after
-  -- any raised error (yuin/gopher-lua#448).
+  -- State shared by the closures below.
   local st = { stored = nil, started = false, sent = false }
   local function send_headers()
     if not st.sent then

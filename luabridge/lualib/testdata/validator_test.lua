@@ -138,7 +138,7 @@ function T.test_catches_start_response_twice()
     return {}
   end), "start_response called a second time without exc_info")
   -- Even when the first call raised (SR-03).
-  local seen = {} -- a table, not a local: see yuin/gopher-lua#448
+  local seen = {}
   run(function(environ, start_response)
     pcall(start_response, "200 OK", { { "X", "a\nb" } })
     local ok, err = pcall(start_response, "200 OK", {})

@@ -18,8 +18,6 @@
 --                        (looked up through __index, as class instances
 --                        inherit it). Call it exactly once per result.
 --   body.has_close(result) -> boolean
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local type, getmetatable, rawget, error = type, getmetatable, rawget, error
 local co_resume, co_status = coroutine.resume, coroutine.status
 
@@ -47,7 +45,7 @@ end
 
 function M.iter(result)
   local kind, why = M.kind(result)
-  if not kind then error("lsgi.body: " .. why, 3) end
+  if not kind then error("lsgi.body: " .. why, 2) end
   local done = false
   if kind == "array" then
     local i = 0

@@ -36,8 +36,6 @@
 -- Errors the client caused (a body too large, a malformed form or JSON) are
 -- raised as HTTP errors (lsgi.response.abort): lsgi.middleware.errors turns
 -- them into 413, 400 or 415 responses.
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local util = require "lsgi.util"
 local Response = require "lsgi.response"
 local native = require "lsgi._native"
@@ -66,14 +64,14 @@ end
 
 function Request.new(environ, opts)
   if type(environ) ~= "table" then
-    error("lsgi.request: environ table expected, got " .. type(environ), 3)
+    error("lsgi.request: environ table expected, got " .. type(environ), 2)
   end
   local max_body = DEFAULT_MAX_BODY
   if opts ~= nil then
-    if type(opts) ~= "table" then error("lsgi.request: options must be a table", 3) end
+    if type(opts) ~= "table" then error("lsgi.request: options must be a table", 2) end
     if opts.max_body ~= nil then
       if type(opts.max_body) ~= "number" or opts.max_body < 0 then
-        error("lsgi.request: max_body must be a non-negative number", 3)
+        error("lsgi.request: max_body must be a non-negative number", 2)
       end
       max_body = opts.max_body
     end
@@ -102,7 +100,7 @@ local function environ_key(name)
 end
 
 function Request:header(name)
-  if type(name) ~= "string" then error("lsgi.request: header name must be a string", 3) end
+  if type(name) ~= "string" then error("lsgi.request: header name must be a string", 2) end
   return self.environ[environ_key(name)]
 end
 

@@ -34,8 +34,6 @@
 -- response without a Content-Type gets "text/plain; charset=utf-8" unless
 -- its status forbids a body (1xx, 204, 304). Header names and values must be
 -- strings; the host checks them again when start_response is called.
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local util = require "lsgi.util"
 local type, setmetatable, tostring, error, pairs, ipairs = type, setmetatable, tostring, error, pairs, ipairs
 local lower, find, sort = string.lower, string.find, table.sort
@@ -47,13 +45,13 @@ local DEFAULT_TYPE = "text/plain; charset=utf-8"
 
 local function check_header(name, value, level)
   if type(name) ~= "string" then
-    error("lsgi.response: header name must be a string, got " .. type(name), level + 2)
+    error("lsgi.response: header name must be a string, got " .. type(name), level + 1)
   end
   if type(value) ~= "string" then
-    error("lsgi.response: value of header " .. name .. " must be a string, got " .. type(value), level + 2)
+    error("lsgi.response: value of header " .. name .. " must be a string, got " .. type(value), level + 1)
   end
   if find(value, "[\r\n%z]") then
-    error("lsgi.response: value of header " .. name .. " contains CR, LF or NUL", level + 2)
+    error("lsgi.response: value of header " .. name .. " contains CR, LF or NUL", level + 1)
   end
 end
 
@@ -61,12 +59,12 @@ local function normalize_headers(headers, level)
   local list = {}
   if headers == nil then return list end
   if type(headers) ~= "table" then
-    error("lsgi.response: headers must be a table", level + 2)
+    error("lsgi.response: headers must be a table", level + 1)
   end
   if headers[1] ~= nil then
     for i, pair in ipairs(headers) do
       if type(pair) ~= "table" then
-        error("lsgi.response: headers[" .. i .. "] must be a {name, value} pair", level + 2)
+        error("lsgi.response: headers[" .. i .. "] must be a {name, value} pair", level + 1)
       end
       check_header(pair[1], pair[2], level + 2)
       list[#list + 1] = { pair[1], pair[2] }
@@ -85,7 +83,7 @@ end
 
 function Response.new(body, status, headers)
   if status ~= nil and type(status) ~= "number" and type(status) ~= "string" then
-    error("lsgi.response: status must be a number or a status line", 3)
+    error("lsgi.response: status must be a number or a status line", 2)
   end
   return setmetatable({
     body = body == nil and "" or body,
@@ -138,7 +136,7 @@ end
 
 function Response:set_cookie(name, value, opts)
   if type(name) ~= "string" or type(value) ~= "string" then
-    error("lsgi.response: set_cookie(name, value) takes two strings", 3)
+    error("lsgi.response: set_cookie(name, value) takes two strings", 2)
   end
   return self:add_header("Set-Cookie", util.cookie(name, value, opts))
 end
@@ -155,7 +153,7 @@ end
 local function status_line(status)
   if type(status) == "number" then return util.status_line(status) end
   if type(status) ~= "string" then
-    error("lsgi.response: status must be a number or a status line, got " .. type(status), 4)
+    error("lsgi.response: status must be a number or a status line, got " .. type(status), 2)
   end
   if find(status, "^%d%d%d$") then return util.status_line(tonumber(status)) end
   return status
@@ -214,10 +212,10 @@ end
 
 function Response.redirect(location, status)
   if type(location) ~= "string" then
-    error("lsgi.response: redirect location must be a string", 3)
+    error("lsgi.response: redirect location must be a string", 2)
   end
   if find(location, "[\r\n%z]") then
-    error("lsgi.response: redirect location contains CR, LF or NUL", 3)
+    error("lsgi.response: redirect location contains CR, LF or NUL", 2)
   end
   local r = Response.new("", status or 302)
   r:set_header("Location", location)
@@ -234,10 +232,10 @@ Response.HTTPError = HTTPError
 
 function Response.abort(status, message, headers)
   if type(status) ~= "number" or status < 400 or status > 599 or status % 1 ~= 0 then
-    error("lsgi.response: abort needs a status code from 400 to 599", 3)
+    error("lsgi.response: abort needs a status code from 400 to 599", 2)
   end
   if message ~= nil and type(message) ~= "string" then
-    error("lsgi.response: abort message must be a string", 3)
+    error("lsgi.response: abort message must be a string", 2)
   end
   error(setmetatable({ status = status, message = message, headers = normalize_headers(headers, 2) }, HTTPError), 0)
 end

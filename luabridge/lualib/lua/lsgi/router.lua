@@ -29,8 +29,6 @@
 -- name -> string; lsgi.request offers them as req.params). HEAD requests
 -- are routed to GET routes when no HEAD route matches. When a path matches
 -- but no route accepts the method, the answer is 405 with an Allow header.
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local util = require "lsgi.util"
 local type, setmetatable, error, pairs, ipairs, tostring = type, setmetatable, error, pairs, ipairs, tostring
 local find, sub, upper, concat, sort = string.find, string.sub, string.upper, table.concat, table.sort
@@ -62,12 +60,12 @@ local function check_app(app, level)
     local mt = getmetatable(app)
     if type(mt) == "table" and mt.__call then return end
   end
-  error("lsgi.router: app must be callable (a function or a table with __call), got " .. t, level + 2)
+  error("lsgi.router: app must be callable (a function or a table with __call), got " .. t, level + 1)
 end
 
 local function compile(pattern, level)
   if type(pattern) ~= "string" or sub(pattern, 1, 1) ~= "/" then
-    error("lsgi.router: pattern must be a string starting with /", level + 2)
+    error("lsgi.router: pattern must be a string starting with /", level + 1)
   end
   local segs = split(pattern)
   local compiled, seen = {}, {}
@@ -76,12 +74,12 @@ local function compile(pattern, level)
     if first == ":" or first == "*" then
       local name = sub(seg, 2)
       if not find(name, "^[%a_][%w_]*$") then
-        error("lsgi.router: bad parameter name in " .. pattern, level + 2)
+        error("lsgi.router: bad parameter name in " .. pattern, level + 1)
       end
-      if seen[name] then error("lsgi.router: parameter " .. name .. " appears twice in " .. pattern, level + 2) end
+      if seen[name] then error("lsgi.router: parameter " .. name .. " appears twice in " .. pattern, level + 1) end
       seen[name] = true
       if first == "*" and i ~= #segs then
-        error("lsgi.router: *" .. name .. " must be the last segment of " .. pattern, level + 2)
+        error("lsgi.router: *" .. name .. " must be the last segment of " .. pattern, level + 1)
       end
       compiled[i] = { kind = first, name = name }
     else
@@ -118,12 +116,12 @@ local function method_set(methods, level)
   if methods == "*" then return "*" end
   if type(methods) == "string" then methods = { methods } end
   if type(methods) ~= "table" or methods[1] == nil then
-    error("lsgi.router: methods must be a method name, an array of names, or \"*\"", level + 2)
+    error("lsgi.router: methods must be a method name, an array of names, or \"*\"", level + 1)
   end
   local set = {}
   for _, m in ipairs(methods) do
     if type(m) ~= "string" or not find(m, "^[%w!#%$%%&'%*%+%-%.%^_`|~]+$") then
-      error("lsgi.router: bad method name " .. tostring(m), level + 2)
+      error("lsgi.router: bad method name " .. tostring(m), level + 1)
     end
     set[upper(m)] = true
   end
@@ -143,35 +141,44 @@ end
 
 setmetatable(Router, { __call = function(_, ...) return Router.new(...) end })
 
-function Router:route(methods, pattern, app)
-  local set = method_set(methods, 2)
-  local compiled = compile(pattern, 2)
-  check_app(app, 2)
+-- add adds a route; level is the level of the user's call counted from
+-- add's own caller, which every public method below is (not through a
+-- tail call, which would leave no position to report).
+local function add(self, methods, pattern, app, level)
+  local set = method_set(methods, level + 1)
+  local compiled = compile(pattern, level + 1)
+  check_app(app, level + 1)
   self.entries[#self.entries + 1] = { methods = set, pattern = pattern, compiled = compiled, app = app }
+end
+
+function Router:route(methods, pattern, app)
+  add(self, methods, pattern, app, 2)
   return self
 end
 
 for _, m in ipairs({ "get", "post", "put", "patch", "delete", "options", "head" }) do
   local method = upper(m)
   Router[m] = function(self, pattern, app)
-    return Router.route(self, method, pattern, app)
+    add(self, method, pattern, app, 2)
+    return self
   end
 end
 
 function Router:any(pattern, app)
-  return Router.route(self, "*", pattern, app)
+  add(self, "*", pattern, app, 2)
+  return self
 end
 
 function Router:mount(prefix, app)
   if type(prefix) ~= "string" or sub(prefix, 1, 1) ~= "/" then
-    error("lsgi.router: mount prefix must be a string starting with /", 3)
+    error("lsgi.router: mount prefix must be a string starting with /", 2)
   end
   if sub(prefix, -1) == "/" then prefix = sub(prefix, 1, -2) end
-  if prefix == "" then error("lsgi.router: mount prefix must not be /", 3) end
+  if prefix == "" then error("lsgi.router: mount prefix must not be /", 2) end
   local names = split(prefix)
   for _, n in ipairs(names) do
     if n == "" or n == "." or n == ".." then
-      error("lsgi.router: mount prefix must not have empty, . or .. segments", 3)
+      error("lsgi.router: mount prefix must not have empty, . or .. segments", 2)
     end
   end
   check_app(app, 2)

@@ -28,8 +28,6 @@
 --   chunk and before the body ends; the body is not iterated after it ended
 --   or after close(), and close() is called at most once (and forwarded to
 --   the app's body).
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local body = require "lsgi.body"
 -- The HTTP rules (tokens, field values, hop-by-hop names, status lines) come
 -- from Go, where the host checks them too: they are written once.
@@ -41,7 +39,7 @@ local find, sub, lower, format = string.find, string.sub, string.lower, string.f
 local M = {}
 
 local function fail(msg, level)
-  error("lsgi.validator: " .. msg, level and level + 2 or 0)
+  error("lsgi.validator: " .. msg, level and level + 1 or 0)
 end
 
 local REQUIRED = { "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING",
@@ -242,9 +240,7 @@ function M.wrap(app)
       fail("start_response must be callable", 2)
     end
 
-    -- Per-request state lives in a table: gopher-lua v1.1.2 detaches a live
-    -- function's locals from its closures once any error has been raised,
-    -- even one caught by pcall (yuin/gopher-lua#448).
+    -- Per-request state, shared with the closures below.
     local st = { started = false, count = 0, finished = false, closed = false }
     local function checked_start_response(...)
       local n = select("#", ...)

@@ -101,9 +101,7 @@ function M.wrap(app, opts)
       return { respond(settings, environ, start_response, "the app returned an invalid body: " .. why, "") }
     end
     local next_chunk = body.iter(result)
-    -- Per-response state lives in a table: gopher-lua v1.1.2 detaches a
-    -- live function's locals from its closures once any error has been
-    -- raised (yuin/gopher-lua#448).
+    -- Per-response state, shared with the closures below.
     local st = { done = false, closed = false }
     local wrapper = {}
     function wrapper.close()

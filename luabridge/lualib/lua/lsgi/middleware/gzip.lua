@@ -25,8 +25,6 @@
 -- and no body. exc_info is passed through and a repeated start_response
 -- call starts the decision over; the app's write() output is compressed
 -- too; the app's body is closed exactly once.
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local native = require "lsgi._native"
 local util = require "lsgi.util"
 local body = require "lsgi.body"
@@ -54,20 +52,17 @@ function M.wrap(app, opts)
   opts = opts or {}
   local level = opts.level or 6
   if type(level) ~= "number" or level < 1 or level > 9 or level % 1 ~= 0 then
-    error("lsgi.middleware.gzip: level must be a whole number from 1 to 9", 3)
+    error("lsgi.middleware.gzip: level must be a whole number from 1 to 9", 2)
   end
   local min_size = opts.min_size or 256
   if type(min_size) ~= "number" or min_size < 0 then
-    error("lsgi.middleware.gzip: min_size must be a number >= 0", 3)
+    error("lsgi.middleware.gzip: min_size must be a number >= 0", 2)
   end
 
   return function(environ, start_response)
     local accepts = util.accepts_encoding(environ.HTTP_ACCEPT_ENCODING or "", "gzip")
     local is_head = environ.REQUEST_METHOD == "HEAD"
-    -- Per-response state lives in a table, not in locals shared with the
-    -- closures below: gopher-lua v1.1.2 detaches a live function's locals
-    -- from its closures once any error has been raised, even one caught by
-    -- pcall (yuin/gopher-lua#448).
+    -- Per-response state, shared with the closures below.
     local st = { stream = nil, done = false, closed = false }
 
     local function decide(status, headers)

@@ -17,28 +17,26 @@
 -- The app's header list is copied, never changed in place; exc_info is
 -- passed through; the body is the app's own body, so its close() reaches
 -- the host unchanged (exactly once).
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local type, error, ipairs, setmetatable = type, error, ipairs, setmetatable
 local lower, find = string.lower, string.find
 
 local M = {}
 
 local function check_pairs(list, what)
-  if type(list) ~= "table" then error("lsgi.middleware.headers: " .. what .. " must be an array of {name, value} pairs", 4) end
+  if type(list) ~= "table" then error("lsgi.middleware.headers: " .. what .. " must be an array of {name, value} pairs", 2) end
   for i, pair in ipairs(list) do
     if type(pair) ~= "table" or type(pair[1]) ~= "string" or type(pair[2]) ~= "string" then
-      error("lsgi.middleware.headers: " .. what .. "[" .. i .. "] must be a {name, value} pair of strings", 4)
+      error("lsgi.middleware.headers: " .. what .. "[" .. i .. "] must be a {name, value} pair of strings", 2)
     end
     if find(pair[2], "[\r\n%z]") then
-      error("lsgi.middleware.headers: the value of " .. pair[1] .. " contains CR, LF or NUL", 4)
+      error("lsgi.middleware.headers: the value of " .. pair[1] .. " contains CR, LF or NUL", 2)
     end
   end
   return list
 end
 
 function M.wrap(app, spec)
-  if type(spec) ~= "table" then error("lsgi.middleware.headers: a spec table is needed", 3) end
+  if type(spec) ~= "table" then error("lsgi.middleware.headers: a spec table is needed", 2) end
   local set, add, default, remove
   if spec[1] ~= nil then
     set, add, default, remove = check_pairs(spec, "spec"), {}, {}, {}
@@ -48,7 +46,7 @@ function M.wrap(app, spec)
     default = spec.default and check_pairs(spec.default, "default") or {}
     remove = spec.remove or {}
     for i, name in ipairs(remove) do
-      if type(name) ~= "string" then error("lsgi.middleware.headers: remove[" .. i .. "] must be a name", 3) end
+      if type(name) ~= "string" then error("lsgi.middleware.headers: remove[" .. i .. "] must be a name", 2) end
     end
   end
   local drop = {}

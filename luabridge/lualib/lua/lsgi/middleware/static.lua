@@ -33,8 +33,6 @@
 --     URL with one, when an index file is configured.
 --   * Large files are streamed in 32 KiB chunks; the body's close() closes
 --     the file.
--- Error levels below are one higher than reference Lua's would be: gopher-lua
--- v1.1.2 counts the function that calls error() twice.
 local native = require "lsgi._native"
 local util = require "lsgi.util"
 local type, error, tostring, setmetatable = type, error, tostring, setmetatable
@@ -51,16 +49,16 @@ end
 
 function M.wrap(app, opts)
   opts = opts or {}
-  if type(opts) ~= "table" then error("lsgi.middleware.static: options must be a table", 3) end
+  if type(opts) ~= "table" then error("lsgi.middleware.static: options must be a table", 2) end
   local prefix = opts.prefix
   if prefix == nil then prefix = "/static" end
   if type(prefix) ~= "string" or (prefix ~= "" and sub(prefix, 1, 1) ~= "/") then
-    error("lsgi.middleware.static: prefix must be \"\" or start with /", 3)
+    error("lsgi.middleware.static: prefix must be \"\" or start with /", 2)
   end
   if sub(prefix, -1) == "/" then prefix = sub(prefix, 1, -2) end
   local dir = opts.dir
   if dir == nil then dir = "static" end
-  if type(dir) ~= "string" then error("lsgi.middleware.static: dir must be a string", 3) end
+  if type(dir) ~= "string" then error("lsgi.middleware.static: dir must be a string", 2) end
   local server = native.static(dir, { index = opts.index, max_age = opts.max_age })
 
   return function(environ, start_response)
