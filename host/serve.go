@@ -62,11 +62,27 @@ type ResponseWriter interface {
 	WriteHeader(status int, reason string) error
 
 	// Write sends a piece of the body. With flush, the piece (and what
-	// came before it) is on its way to the client when Write returns;
-	// without, it may wait in a buffer until the next flush or the end of
-	// the response. An empty chunk with flush sends what is buffered,
-	// headers included. An error means the client is gone.
+	// came before it) is on its way to the client when Write returns
+	// (handed to a sender, for a [Coalescer] told to coalesce); without,
+	// it may wait in a buffer until the next flush or the end of the
+	// response. An empty chunk with flush sends what is buffered, headers
+	// included. An error means the client is gone.
 	Write(chunk string, flush bool) error
+}
+
+// Coalescer is a [ResponseWriter] that can send the body from a goroutine
+// of its own while the app produces the next piece (PEP 3333: a server may
+// "continue transmission while the application produces the next block").
+// The host calls Coalesce before WriteHeader for a response that may be
+// sent so: one with a body, whose app did not ask for exact chunks
+// (docs/SPEC.md 7.4). Write with flush then returns once the piece is
+// handed over rather than sent, and the pieces that pile up before the
+// sender gets to them go out together; the transport sends everything
+// before the response ends, and a Write after the client is gone returns
+// the error. Without the call, flush means what [ResponseWriter] says.
+type Coalescer interface {
+	ResponseWriter
+	Coalesce()
 }
 
 // ErrAborted is what [Handler.ServeRequest] returns when the response must

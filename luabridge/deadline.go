@@ -29,6 +29,7 @@ type stateContext struct {
 	timer *time.Timer // fires expire at the deadline; made once
 
 	mu       sync.Mutex
+	gen      uint64          // counts requests, so that a late callback knows its own
 	err      error           // why done was closed; nil while open
 	deadline time.Time       // the running request's; zero when none
 	parent   context.Context // the request's context, for Value and its cancellation
@@ -60,12 +61,16 @@ func (c *stateContext) begin(parent context.Context, deadline time.Time) {
 		c.done, c.err = make(chan struct{}), nil
 	}
 	c.parent, c.deadline = parent, deadline
+	c.gen++
+	gen := c.gen
 	c.mu.Unlock()
 	if !deadline.IsZero() {
 		c.timer.Reset(time.Until(deadline))
 	}
 	if parent.Done() != nil {
-		c.stopParent = context.AfterFunc(parent, c.parentDone)
+		// The callback may start just as the request ends, and run once
+		// the next has begun: it names its request.
+		c.stopParent = context.AfterFunc(parent, func() { c.parentDone(gen, parent) })
 	}
 }
 
@@ -96,29 +101,43 @@ func (c *stateContext) end() {
 // expire interrupts the running request at its deadline.
 func (c *stateContext) expire() { c.interrupt(context.DeadlineExceeded) }
 
-// parentDone interrupts the running request when the host's context ends
-// (the client went away).
-func (c *stateContext) parentDone() {
+// parentDone interrupts request gen when the host's context for it ends
+// (the client went away), unless that request is over.
+func (c *stateContext) parentDone(gen uint64, parent context.Context) {
 	c.mu.Lock()
-	parent := c.parent
+	var after map[*afterFunc]struct{}
+	if c.gen == gen && c.parent == parent {
+		after = c.interruptLocked(parent.Err())
+	}
 	c.mu.Unlock()
-	c.interrupt(parent.Err())
+	for a := range after {
+		a.f()
+	}
 }
 
 func (c *stateContext) interrupt(err error) {
 	c.mu.Lock()
+	after := c.interruptLocked(err)
+	c.mu.Unlock()
+	for a := range after {
+		a.f()
+	}
+}
+
+// interruptLocked closes done with err, unless it is closed, and returns
+// the functions to run (outside the lock).
+func (c *stateContext) interruptLocked(err error) map[*afterFunc]struct{} {
 	if c.err != nil {
-		c.mu.Unlock()
-		return
+		return nil
+	}
+	if err == nil {
+		err = context.Canceled
 	}
 	c.err = err
 	close(c.done)
 	after := c.after
 	c.after = nil
-	c.mu.Unlock()
-	for a := range after {
-		a.f()
-	}
+	return after
 }
 
 // Deadline implements [context.Context].

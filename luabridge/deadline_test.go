@@ -158,3 +158,27 @@ func TestStateContextAfterFunc(t *testing.T) {
 	}
 	c.end()
 }
+
+// TestStateContextLateCancel checks that the cancellation of a request's
+// context that fires as the request ends does not reach the next request
+// (net/http cancels a request's context when its client goes away, which
+// may be just after the response).
+func TestStateContextLateCancel(t *testing.T) {
+	c := newStateContext()
+	first, cancel := context.WithCancel(context.Background())
+	c.begin(first, time.Time{})
+	gen := c.gen
+	c.end()
+	c.begin(context.Background(), time.Time{})
+	cancel()
+	c.parentDone(gen, first) // as the callback that started before end
+	if err := c.Err(); err != nil {
+		t.Errorf("the next request's context: Err = %v, want nil", err)
+	}
+	select {
+	case <-c.Done():
+		t.Error("the next request's context is done")
+	default:
+	}
+	c.end()
+}

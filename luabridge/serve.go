@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/lsgi/lsgi/environ"
@@ -40,6 +39,19 @@ type ResponseWriter interface {
 	// client is gone.
 	Write(chunk string, flush bool) error
 }
+
+// ExactChunksWriter is a [ResponseWriter] that may send flushed chunks from
+// a goroutine of its own, several together (docs/SPEC.md 7.4). The bridge
+// calls ExactChunks before Start when the app set environ key
+// "lsgi.exact_chunks" to true: then every flushed chunk must be on its way,
+// on its own, when Write returns.
+type ExactChunksWriter interface {
+	ResponseWriter
+	ExactChunks()
+}
+
+// exactChunksKey is the environ key by which an app asks for exact chunks.
+const exactChunksKey = "lsgi.exact_chunks"
 
 // ErrBodyComplete tells the bridge that the response reached its declared
 // Content-Length: it stops iterating and closes the body.
@@ -300,9 +312,12 @@ func (x *exchange) commit(known int64) error {
 	length := x.contentLength
 	if length < 0 && known >= 0 {
 		length = known
-		x.w.AddHeader("Content-Length", strconv.FormatInt(known, 10))
+		x.w.AddHeader("Content-Length", x.s.lengthText(known))
 	}
 	x.sent = true
+	if ew, ok := x.w.(ExactChunksWriter); ok && x.objs.env.RawGetString(exactChunksKey) == lua.LTrue {
+		ew.ExactChunks()
+	}
 	allowed, err := x.w.Start(x.code, x.reason, length)
 	if err != nil {
 		x.clientErr = err

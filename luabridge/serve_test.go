@@ -29,6 +29,14 @@ type recorder struct {
 	limit       int64 // like the host: cut at the declared length
 	failWriteAt int   // the nth Write fails as a client disconnect (1-based)
 	writes      int
+	exact       bool // ExactChunks was called
+}
+
+func (r *recorder) ExactChunks() {
+	if r.starts > 0 {
+		panic("ExactChunks after Start")
+	}
+	r.exact = true
 }
 
 func newRecorder() *recorder { return &recorder{header: http.Header{}, length: -1} }
@@ -369,6 +377,28 @@ func TestContractErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Errorf("error %q does not mention %q", err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestExactChunks(t *testing.T) {
+	tests := []struct {
+		desc, set string
+		want      bool
+	}{
+		{"not asked", "", false},
+		{"asked", `e["lsgi.exact_chunks"] = true`, true},
+		{"only true asks", `e["lsgi.exact_chunks"] = "yes"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			rec := newRecorder()
+			if err, _ := serveOnce(t, `return function(e, sr) `+tt.set+` sr("200 OK", {}) return {"a", "b"} end`, rec, ""); err != nil {
+				t.Fatal(err)
+			}
+			if rec.exact != tt.want {
+				t.Errorf("ExactChunks called: %v, want %v", rec.exact, tt.want)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,18 @@ type State struct {
 	shape          environShape   // what its environ tables share (table.go)
 	x              exchange       // the request being served
 	startG, writeG lua.LGFunction // start_response and write, made once
+
+	lastLength     int64 // the body length lengthText wrote last
+	lastLengthText string
+}
+
+// lengthText is strconv.FormatInt(n, 10), kept for the next response: an
+// app's responses often have the same length.
+func (s *State) lengthText(n int64) string {
+	if n != s.lastLength || s.lastLengthText == "" {
+		s.lastLength, s.lastLengthText = n, strconv.FormatInt(n, 10)
+	}
+	return s.lastLengthText
 }
 
 // InitTimeout bounds how long an app's main chunk may run when a state is

@@ -28,9 +28,10 @@ func TestArchitecture(t *testing.T) {
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
 		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
-		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire"},
+		"internal/coalesce":    {},
+		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire", "internal/coalesce"},
 		"transport":            {"host", "environ"},
-		"transport/fast":       {"host", "environ", "httpsyntax"},
+		"transport/fast":       {"host", "environ", "httpsyntax", "internal/coalesce"},
 		"lsgitest":             {"host", "transport"},
 		"cmd/lsgi":             {"host", "transport", "transport/fast", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}

@@ -17,7 +17,7 @@ REPEATS="${REPEATS:-3}"
 CONNS="${CONNS:-64}"
 PORT="${PORT:-18480}"
 PIN="${PIN:-1}"
-WORKLOADS="${WORKLOADS:-/hello /page?name=World /stream /stream?table=1}"
+WORKLOADS="${WORKLOADS:-/hello /page?name=World /stream /stream?flush=1 /stream?table=1}"
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 bin="$(mktemp -d)"

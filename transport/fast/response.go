@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/httpsyntax"
+	"github.com/lsgi/lsgi/internal/coalesce"
 	"github.com/valyala/fasthttp"
 )
 
@@ -32,6 +33,38 @@ type response struct {
 	hasDate  bool
 	length   bool // a Content-Length field was added
 	bodyless bool // the status allows no body (204, 304)
+
+	coalesce bool             // flushed pieces may go out from snd
+	snd      *coalesce.Sender // sends the body once it streams, when coalescing
+}
+
+// Coalesce implements host.Coalescer.
+func (r *response) Coalesce() { r.coalesce = true }
+
+// sendBatch frames, writes and flushes one batch of the body, from the
+// sender; nothing else touches the connection's buffer meanwhile.
+func (r *response) sendBatch(p []byte) error {
+	c := r.c
+	if r.chunked {
+		c.out = strconv.AppendUint(c.out, uint64(len(p)), 16)
+		c.out = append(c.out, "\r\n"...)
+		c.out = append(c.out, p...)
+		c.out = append(c.out, "\r\n"...)
+	} else {
+		c.out = append(c.out, p...)
+	}
+	if !c.flush() {
+		return c.writeErr
+	}
+	return nil
+}
+
+// endSending waits for the sender, if one runs, to send what it holds.
+func (r *response) endSending() {
+	if r.snd != nil {
+		r.snd.Close()
+		r.snd = nil
+	}
 }
 
 type field struct{ name, value string }
@@ -112,8 +145,19 @@ func (r *response) WriteHeader(status int, reason string) error {
 // Write implements host.ResponseWriter.
 func (r *response) Write(chunk string, flush bool) error {
 	c := r.c
+	if r.snd != nil {
+		r.written += int64(len(chunk))
+		return r.snd.Write(chunk, flush)
+	}
 	if c.writeErr != nil {
 		return c.writeErr
+	}
+	if flush && r.coalesce && r.flushed && chunk != "" {
+		// Streaming: from the second flushed piece on, a sender writes
+		// while the app goes on.
+		r.written += int64(len(chunk))
+		r.snd = coalesce.Start(r.sendBatch, maxPending)
+		return r.snd.Write(chunk, true)
 	}
 	if chunk != "" {
 		if r.chunked {
@@ -145,6 +189,7 @@ func (r *response) SetReadDeadline(t time.Time) error {
 // reports whether the connection may serve another request.
 func (r *response) finish(err error) bool {
 	c := r.c
+	r.endSending()
 	if err != nil {
 		// Aborted: the client must not see a complete response. What
 		// earlier pipelined responses left in the buffer still goes.
