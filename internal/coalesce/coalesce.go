@@ -43,6 +43,7 @@ type Sender struct {
 // every later Write returns it. limit bounds the bytes kept pending.
 func Start(send func(p []byte) error, limit int) *Sender {
 	s := &Sender{send: send, limit: limit, finished: make(chan struct{})}
+	s.pending, s.spare = getBuffer(), getBuffer()
 	s.wake.L = &s.mu
 	s.drained.L = &s.mu
 	go s.run()
@@ -94,7 +95,32 @@ func (s *Sender) Close() error {
 	s.wake.Signal()
 	s.mu.Unlock()
 	<-s.finished
+	putBuffer(s.pending)
+	putBuffer(s.spare)
+	s.pending, s.spare = nil, nil
 	return s.err
+}
+
+// buffers keeps the senders' buffers: a streamed response would otherwise
+// grow two from nothing.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// bufferSize is the capacity a new buffer starts with, and the most a
+// returned one may have.
+const bufferSize = 16 << 10
+
+func getBuffer() []byte {
+	b := *buffers.Get().(*[]byte)
+	if b == nil {
+		b = make([]byte, 0, bufferSize)
+	}
+	return b[:0]
+}
+
+func putBuffer(b []byte) {
+	if b != nil && cap(b) <= 4*bufferSize {
+		buffers.Put(&b)
+	}
 }
 
 func (s *Sender) run() {
