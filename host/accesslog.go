@@ -4,20 +4,21 @@ import (
 	"bufio"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 )
 
-// accessLog writes one line per request in the common log format plus the
-// duration in seconds. Lines are buffered and flushed a few times a second,
-// so logging does not cost a write system call per request.
+// accessLog writes one line per request: by default in the common log
+// format plus the duration in seconds, or in a gunicorn access_log_format
+// (see Config.AccessLogFormat). Lines are buffered and flushed a few times
+// a second, so logging does not cost a write system call per request.
 type accessLog struct {
-	mu   sync.Mutex
-	w    *bufio.Writer
-	stop chan struct{}
-	done chan struct{}
+	mu     sync.Mutex
+	w      *bufio.Writer
+	format accessFormat // nil: the default line
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 const accessLogFlushEvery = 200 * time.Millisecond
@@ -26,8 +27,8 @@ const accessLogFlushEvery = 200 * time.Millisecond
 // was sent (nginx's 499).
 const statusClientClosed = 499
 
-func newAccessLog(w io.Writer) *accessLog {
-	a := &accessLog{w: bufio.NewWriterSize(w, 32<<10), stop: make(chan struct{}), done: make(chan struct{})}
+func newAccessLog(w io.Writer, format accessFormat) *accessLog {
+	a := &accessLog{w: bufio.NewWriterSize(w, 32<<10), format: format, stop: make(chan struct{}), done: make(chan struct{})}
 	go a.flushLoop()
 	return a
 }
@@ -48,26 +49,32 @@ func (a *accessLog) flushLoop() {
 	}
 }
 
-// log appends the line for one request:
+// log appends the line for one request that got status and took took.
+// The default line is
 //
 //	127.0.0.1 - - [21/Nov/2026:09:25:17 +0000] "GET /hello HTTP/1.1" 200 13 0.000213
-func (a *accessLog) log(r *Request, resp *response, start time.Time) {
-	took := time.Since(start)
+func (a *accessLog) log(x *exchange, r *Request, status int, start time.Time, took time.Duration) {
+	var buf [256]byte
+	var b []byte
+	if a.format != nil {
+		b = a.format.append(buf[:0], x, r, status, start, took)
+	} else {
+		b = appendDefaultLine(buf[:0], r, status, x.resp.written, start, took)
+	}
+	b = append(b, '\n')
+	a.mu.Lock()
+	_, _ = a.w.Write(b)
+	a.mu.Unlock()
+}
+
+func appendDefaultLine(b []byte, r *Request, status int, written int64, start time.Time, took time.Duration) []byte {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	status := resp.status
-	switch {
-	case resp.aborted && status == 0:
-		status = statusClientClosed
-	case status == 0:
-		status = http.StatusOK // nothing was written: net/http sends 200
-	}
-	var buf [256]byte
-	b := append(buf[:0], host...)
+	b = append(b, host...)
 	b = append(b, " - - ["...)
-	b = start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	b = start.AppendFormat(b, clfTime)
 	b = append(b, "] \""...)
 	b = appendPrintable(b, r.Method)
 	b = append(b, ' ')
@@ -77,14 +84,13 @@ func (a *accessLog) log(r *Request, resp *response, start time.Time) {
 	b = append(b, "\" "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, resp.written, 10)
+	b = strconv.AppendInt(b, written, 10)
 	b = append(b, ' ')
-	b = strconv.AppendFloat(b, took.Seconds(), 'f', 6, 64)
-	b = append(b, '\n')
-	a.mu.Lock()
-	_, _ = a.w.Write(b)
-	a.mu.Unlock()
+	return strconv.AppendFloat(b, took.Seconds(), 'f', 6, 64)
 }
+
+// clfTime is the time layout of the common log format.
+const clfTime = "02/Jan/2006:15:04:05 -0700"
 
 // appendPrintable copies s, escaping bytes that could forge log lines.
 func appendPrintable(b []byte, s string) []byte {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -102,6 +103,13 @@ func (f benchFields) VisitFields(v environ.FieldVisitor) {
 	}
 }
 
+// benchRequestFields is GET /hello as an engine other than net/http
+// describes it.
+func benchRequestFields() environ.Request {
+	return environ.Request{Method: "GET", Target: "/hello", Path: "/hello", Proto: "HTTP/1.1",
+		Host: "example.com", RemoteAddr: "192.0.2.1:1234", Header: benchFields{{"User-Agent", "bench"}, {"Accept", "*/*"}}}
+}
+
 // discardWriter is a ResponseWriter that counts the body.
 type discardWriter struct{ n int }
 
@@ -113,8 +121,7 @@ func (w *discardWriter) Write(chunk string, flush bool) error        { w.n += le
 // on the path: what the cycle itself costs an HTTP engine.
 func BenchmarkServeRequest(b *testing.B) {
 	h := benchHandler(b)
-	req := &Request{Request: environ.Request{Method: "GET", Target: "/hello", Path: "/hello", Proto: "HTTP/1.1",
-		Host: "example.com", RemoteAddr: "192.0.2.1:1234", Header: benchFields{{"User-Agent", "bench"}, {"Accept", "*/*"}}}}
+	req := &Request{Request: benchRequestFields()}
 	w := &discardWriter{}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -122,5 +129,31 @@ func BenchmarkServeRequest(b *testing.B) {
 		if err := h.ServeRequest(context.Background(), w, req); err != nil || w.n != 13 {
 			b.Fatalf("ServeRequest = %v with %d bytes", err, w.n)
 		}
+	}
+}
+
+// BenchmarkServeRequestMetrics is BenchmarkServeRequest without and with
+// Config.Metrics, paired so that benchstat gives the counting hook's cost:
+//
+//	go test -run '^$' -bench ServeRequestMetrics -count 10 ./host | benchstat -col /metrics -
+func BenchmarkServeRequestMetrics(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metrics=%v", on), func(b *testing.B) {
+			h, err := New(Config{Metrics: on, Plugins: []PluginSource{Folder{Path: "../tests/load/plugins"}},
+				Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { h.Close() })
+			req := &Request{Request: benchRequestFields()}
+			w := &discardWriter{}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.n = 0
+				if err := h.ServeRequest(context.Background(), w, req); err != nil || w.n != 13 {
+					b.Fatalf("ServeRequest = %v with %d bytes", err, w.n)
+				}
+			}
+		})
 	}
 }

@@ -52,6 +52,13 @@ type Config struct {
 	// the last byte of its response. The default is 30s.
 	Timeout time.Duration
 
+	// MaxStreamTime bounds how far an app may move its request's deadline
+	// with lsgi.extend_deadline, counted from the request's start: a
+	// server-sent-events stream lives at most this long, and the
+	// browser's EventSource then connects again. The default is 5
+	// minutes; it is never less than Timeout.
+	MaxStreamTime time.Duration
+
 	// QueueTimeout bounds how long a request waits for a free Lua state
 	// before it gets 503. The default is 5s.
 	QueueTimeout time.Duration
@@ -70,6 +77,14 @@ type Config struct {
 	// (docs/SECURITY.md, "Limits").
 	Limits Limits
 
+	// MaxMemory is the memory fence: past this many bytes of Go heap, the
+	// host stops the requests running Lua code (503) and discards the Lua
+	// states that hold memory, then keeps serving (docs/SECURITY.md, "The
+	// memory fence"). Zero means [DefaultMaxMemory], a third of what the
+	// process may use; a negative value turns the fence off. The Go soft
+	// memory limit is lowered to nine tenths of it.
+	MaxMemory int64
+
 	// StateMaxRequests, if positive, replaces a Lua state once it has
 	// served this many requests (gunicorn's max_requests), so that what
 	// an app leaks into a state stays bounded. Zero means never.
@@ -84,10 +99,24 @@ type Config struct {
 	// output. The default is slog.Default().
 	Logger *slog.Logger
 
-	// Dev shows loopback clients an error page with the message and the
-	// source around it when an app fails to load, instead of serving its
-	// previous version; the toolkit's error middleware shows tracebacks
-	// the same way.
+	// Dev is development mode, for loopback clients (REMOTE_ADDR
+	// 127.0.0.0/8 or ::1, after trusted proxies) only:
+	//
+	//   - an app that failed to load, raised an error, broke the LSGI
+	//     contract or timed out answers with an error page (JSON for
+	//     clients that prefer it) showing the message, the app's frames
+	//     and the source around each, instead of a bare 500 (or its
+	//     previous version); the toolkit's error middleware shows the
+	//     same page;
+	//   - HTML responses to requests that ask for HTML (Accept: text/html,
+	//     a browser loading a page) carry a small script that reloads the
+	//     page when its app changes, fed by an event stream at
+	//     Root+"/.lsgi/events?app=NAME" (see [Handler.CloseStreams]);
+	//   - "/" lists the mounted apps when no index.lua takes it, and a
+	//     path no app serves gets that list with a note saying why (and a
+	//     log line).
+	//
+	// Other clients get what they get without Dev.
 	Dev bool
 
 	// Validate wraps every app in lsgi.validator, which checks both sides
@@ -101,9 +130,42 @@ type Config struct {
 	// the handler.
 	Services *lualib.Services
 
-	// AccessLog, if set, receives one line per request in the common log
-	// format followed by the duration in seconds.
+	// AccessLog, if set, receives one line per request, in
+	// AccessLogFormat.
 	AccessLog io.Writer
+
+	// AccessLogFormat is the format of the access log's lines: "" for
+	// the common log format followed by the duration in seconds,
+	// "common" or "combined" for those formats ([AccessLogCommon],
+	// [AccessLogCombined]), or a format in gunicorn's access_log_format
+	// atoms: %(h)s remote address, %(l)s "-", %(u)s user, %(t)s time,
+	// %(r)s request line, %(m)s method, %(U)s path, %(q)s query, %(H)s
+	// protocol, %(s)s status, %(B)s body bytes, %(b)s body bytes or "-",
+	// %(f)s referrer, %(a)s user agent, %(T)s, %(M)s, %(D)s and %(L)s the
+	// duration in seconds, milliseconds, microseconds and decimal
+	// seconds, %(p)s process id, %({name}i)s and %({name}o)s a request
+	// and a response header, %({name}e)s an environ variable
+	// (%({lsgi.request_id}e)s, or %({x-request-id}o)s, is the request's
+	// id); %% is a percent sign.
+	AccessLogFormat string
+
+	// SendRequestID adds an X-Request-Id field with the request's id to
+	// every response. The id (lsgi.request_id in the environ, and in the
+	// host's logs of the request) is a trusted proxy's X-Request-Id (see
+	// ForwardedAllowIPs), else one the host makes.
+	SendRequestID bool
+
+	// Metrics counts each app's requests (statuses, durations, queue
+	// waits, errors) for [Handler.Status] and package host/metrics. Off,
+	// the request cycle counts nothing.
+	Metrics bool
+
+	// BeforeLoad, if set, is called by [New] with the handler before the
+	// apps first load, so that a program can serve health and status
+	// ([Handler.AdminHandler]) while they do. Until New returns, the
+	// handler serves only the apps loaded so far and [Handler.Ready]
+	// reports false.
+	BeforeLoad func(*Handler)
 }
 
 func (c Config) withDefaults() Config {
@@ -116,6 +178,9 @@ func (c Config) withDefaults() Config {
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
+	if c.MaxStreamTime <= 0 {
+		c.MaxStreamTime = 5 * time.Minute
+	}
 	if c.QueueTimeout <= 0 {
 		c.QueueTimeout = 5 * time.Second
 	}
@@ -124,6 +189,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory, _ = DefaultMaxMemory()
 	}
 	if c.Services == nil {
 		c.Services = &lualib.Services{}

@@ -1,74 +1,94 @@
+// This file is the host's side of the development pages (Config.Dev): it
+// describes what went wrong with an app as a devmode.Error, which renders
+// it, and decides who may see it.
+
 package host
 
 import (
-	"html/template"
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/lsgi/lsgi/devmode"
 	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
 )
 
-// devErrorPage answers a request for a plugin whose newest version failed
-// to load, under Config.Dev: loopback clients see the error and the source
-// around it; anyone else gets the plain 500, since source and paths are
-// not for strangers.
-func (h *Handler) devErrorPage(resp *response, r *Request, pl *plugin, loadErr error) {
-	if !environ.IsLoopback(r.RemoteAddr) {
-		resp.notLoaded(pl.name)
-		return
+// devPrefix is the path, under Root, of what the host serves itself under
+// Config.Dev. A plugin cannot be mounted there: hidden names are ignored.
+const devPrefix = "/.lsgi/"
+
+// eventsPath is the browser refresh's event stream, under Root.
+const eventsPath = devPrefix + "events"
+
+// isLoopback reports whether the request's client (REMOTE_ADDR, after
+// trusted proxies) is on this machine: the development pages show source
+// and paths, which are not for strangers.
+func isLoopback(vars environ.Vars) bool {
+	remote, _ := vars.Get("REMOTE_ADDR")
+	return environ.IsLoopback(remote)
+}
+
+// devError answers a request with the development page of err: the
+// plugin's newest load failed (err is its load error), or its app failed
+// while serving (an *luabridge.AppError). The caller has checked Config.Dev
+// and the client.
+func (h *Handler) devError(resp *response, vars environ.Vars, pl *plugin, err error) {
+	page := h.devErrorOf(pl, err)
+	page.Method, _ = vars.Get("REQUEST_METHOD")
+	page.Path = requestPath(vars)
+	accept, _ := vars.Get("HTTP_ACCEPT")
+	body, ctype := page.Render(accept)
+	resp.hostPage(page.Status, ctype, body, "Cache-Control", "no-store")
+}
+
+// devErrorOf describes err, an error of pl, for the development pages.
+func (h *Handler) devErrorOf(pl *plugin, err error) *devmode.Error {
+	page := &devmode.Error{
+		Kind: devmode.LoadError, App: pl.name, Status: http.StatusInternalServerError,
+		Message: err.Error(), Source: pl.files.source, Reload: h.reload(pl.name),
 	}
-	page := devPage{App: pl.name, Message: loadErr.Error()}
-	if file, line, ok := luabridge.ErrorPosition(loadErr); ok {
+	var appErr *luabridge.AppError
+	if errors.As(err, &appErr) {
+		page.Kind, page.Message = runtimeKind(appErr), appErr.Err.Error()
+		if appErr.Timeout {
+			page.Status = http.StatusGatewayTimeout
+		}
+	}
+	var luaErr *luabridge.LuaError
+	if errors.As(err, &luaErr) {
+		page.Message = luaErr.Message
+		page.Frames = devmode.ParseTraceback(luaErr.Traceback)
+	}
+	if file, line, ok := luabridge.ErrorPosition(err); ok && !devmode.ToolkitFile(file) {
 		page.File, page.Line = file, line
-		page.Source = sourceAround(pl.files.source(file), line, 6)
 	}
-	var buf strings.Builder
-	if err := devTemplate.Execute(&buf, page); err != nil {
-		resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
-		return
-	}
-	resp.hostPage(http.StatusInternalServerError, "text/html; charset=utf-8", buf.String(), "Cache-Control", "no-store")
+	return page
 }
 
-type devPage struct {
-	App, Message, File string
-	Line               int
-	Source             []sourceLine
-}
-
-type sourceLine struct {
-	N    int
-	Text string
-	Hot  bool
-}
-
-// sourceAround returns the lines of a source file around line.
-func sourceAround(data []byte, line, context int) []sourceLine {
-	if data == nil {
-		return nil
+// runtimeKind tells an app's Lua error from a broken contract: one that
+// lsgi.validator raised, that start_response or write refused, or that the
+// bridge found outside Lua (a bad result, a non-string chunk).
+func runtimeKind(e *luabridge.AppError) devmode.Kind {
+	if e.Timeout {
+		return devmode.TimeoutError
 	}
-	lines := strings.Split(string(data), "\n")
-	var out []sourceLine
-	for n := max(1, line-context); n <= min(len(lines), line+context); n++ {
-		out = append(out, sourceLine{N: n, Text: lines[n-1], Hot: n == line})
+	var luaErr *luabridge.LuaError
+	if !errors.As(e, &luaErr) {
+		return devmode.ContractError
 	}
-	return out
+	msg := luaErr.Message
+	if strings.Contains(msg, "lsgi.validator:") || strings.Contains(msg, "start_response: ") || strings.Contains(msg, "write: ") {
+		return devmode.ContractError
+	}
+	return devmode.RuntimeError
 }
 
-var devTemplate = template.Must(template.New("dev").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>{{.App}} failed to load</title>
-<style>
-body{font:15px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-pre{background:#f6f6f6;padding:1em;overflow:auto}
-.msg{background:#fee;border-left:4px solid #c00;padding:.8em 1em;white-space:pre-wrap;font-family:monospace}
-.hot{background:#fdd;font-weight:bold}
-</style></head><body>
-<h1>The app “{{.App}}” failed to load</h1>
-<div class="msg">{{.Message}}</div>
-{{if .Source}}<h2>{{.File}}, line {{.Line}}</h2>
-<pre>{{range .Source}}<span{{if .Hot}} class="hot"{{end}}>{{printf "%4d" .N}}  {{.Text}}</span>
-{{end}}</pre>{{end}}
-<p>Fix the file and save it: this page turns into your app as soon as it loads.</p>
-</body></html>
-`))
+// reload is what a development page about app needs to reload itself.
+func (h *Handler) reload(app string) devmode.Reload {
+	return devmode.Reload{
+		URL: h.root + eventsPath + "?app=" + url.QueryEscape(app),
+		Gen: h.reg.events.generation(app),
+	}
+}

@@ -47,7 +47,17 @@
 //
 // A save that changes nothing loads nothing; going back to the files that
 // serve (an undo after a broken save) clears the failure and logs
-// "app restored".
+// "app restored". Only a plugin's code (its .lua files, config.json and
+// migrations/*.sql) makes a new version: an edit to a template or a static
+// file keeps the version and its state, and templates are parsed again on
+// their next use. Every outcome is an [Event], which [Handler.Subscribe]
+// hands out.
+//
+// # Development mode
+//
+// Under [Config.Dev], loopback clients get an error page (package devmode)
+// for every error an app makes, HTML pages that reload themselves when
+// their app changes, and the list of apps at "/"; see [Config.Dev].
 //
 // # Requests
 //
@@ -59,6 +69,22 @@
 // the headers went out gives a generic 500 and a log entry with the Lua
 // traceback; after that, the response is aborted ([ErrAborted]) so that the
 // client never mistakes a truncated body for a complete one.
+//
+// # Operations
+//
+// With [Config.Metrics] each app's requests are counted (statuses,
+// durations, queue waits, timeouts, errors) in atomic counters that hang
+// off the app, found by the mount lookup, so counting takes no lock and no
+// allocation; without it nothing is counted. [Handler.Status] is a
+// snapshot of the apps, their loads and their counts; package
+// host/metrics exports it to Prometheus, and [Handler.AdminHandler] serves
+// it as a status page beside /healthz and /readyz ([Handler.Ready]).
+// Every request has an id, a trusted proxy's X-Request-Id or one made
+// here: lsgi.request_id in the environ, request_id in the host's log
+// records about the request, and the X-Request-Id response field with
+// [Config.SendRequestID]. [Config.AccessLogFormat] takes gunicorn's
+// access log formats. The first load logs its progress and one summary
+// line.
 //
 // # Thread safety
 //

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/lsgi/lsgi/environ"
 )
@@ -22,8 +24,15 @@ type Handler struct {
 	software environ.Gateway // the host's own part of every Gateway
 	proxies  environ.Proxies
 	access   *accessLog
+	fence    *memFence // nil when Config.MaxMemory is negative
 	watches  []*watcher
 	log      *slog.Logger
+
+	started   time.Time
+	first     loadProgress  // the first load's
+	ready     atomic.Bool   // the first load is over and Shutdown has not begun
+	loaded    atomic.Bool   // the first load is over
+	unmatched atomic.Uint64 // requests no mount took, with Config.Metrics
 
 	closeOnce sync.Once
 	closeErr  error
@@ -55,18 +64,29 @@ func New(cfg Config) (*Handler, error) {
 			return nil, err
 		}
 	}
+	format, err := parseAccessFormat(cfg.AccessLogFormat)
+	if err != nil {
+		return nil, err
+	}
 	h := &Handler{
 		cfg:      cfg,
 		root:     root,
 		software: environ.Gateway{ServerSoftware: ServerSoftware},
 		proxies:  proxies,
 		log:      cfg.Logger,
+		started:  time.Now(),
 	}
 	h.reg = newRegistry(&h.cfg, cfg.Plugins)
 	if cfg.AccessLog != nil {
-		h.access = newAccessLog(cfg.AccessLog)
+		h.access = newAccessLog(cfg.AccessLog, format)
 	}
-	if err := h.reg.update(context.Background(), scope{src: -1, start: true}); err != nil {
+	if cfg.MaxMemory > 0 {
+		h.fence = newMemFence(cfg.MaxMemory, h.reg, cfg.Logger)
+	}
+	if cfg.BeforeLoad != nil {
+		cfg.BeforeLoad(h)
+	}
+	if err := h.firstLoad(); err != nil {
 		h.Close()
 		return nil, err
 	}
@@ -80,6 +100,8 @@ func New(cfg Config) (*Handler, error) {
 			h.watches = append(h.watches, w)
 		}
 	}
+	h.loaded.Store(true)
+	h.ready.Store(true)
 	return h, nil
 }
 
@@ -140,6 +162,23 @@ func (h *Handler) Mounts() map[string]error {
 	return out
 }
 
+// AppInfo describes one mounted app.
+type AppInfo struct {
+	Name  string // "hello"; "index" for the root app
+	Mount string // "/hello"; "/" for the root app
+	File  string // its main file, named as its errors name it
+	Err   error  // the error of its newest load; nil when that version serves
+}
+
+// Apps returns the mounted apps, sorted by mount.
+func (h *Handler) Apps() []AppInfo {
+	var out []AppInfo
+	for _, pl := range h.reg.mounted() {
+		out = append(out, AppInfo{Name: pl.name, Mount: mountName(pl.prefix), File: pl.files.main(), Err: pl.loadError()})
+	}
+	return out
+}
+
 // Shutdown stops the handler's background work and releases its Lua
 // states: it stops the watchers, interrupts loads in progress and waits for
 // them until ctx ends, and retires every version. Requests still running
@@ -149,11 +188,14 @@ func (h *Handler) Mounts() map[string]error {
 // Shutdown is idempotent.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.closeOnce.Do(func() {
+		h.ready.Store(false)
 		var errs []error
+		h.CloseStreams()
 		h.reg.stop() // loads in progress, the watchers' included, stop now
 		for _, w := range h.watches {
 			w.close()
 		}
+		h.fence.close()
 		errs = append(errs, h.reg.close(ctx))
 		if h.access != nil {
 			errs = append(errs, h.access.close())

@@ -138,6 +138,7 @@ func (a *httpWriter) Write(chunk string, flush bool) error {
 		// Streaming: from the second flushed piece on, a sender writes
 		// while the app goes on.
 		a.armWrite()
+		a.controller() // made here: the sender and lsgi.extend_deadline both use it
 		a.snd = coalesce.Start(a.sendBatch, maxCoalesced)
 		return a.snd.Write(chunk, true)
 	}
@@ -167,13 +168,32 @@ func (a *httpWriter) Write(chunk string, flush bool) error {
 const smallResponse = 2048
 
 // armDeadline implements deadliner: a body is read under the request's
-// deadline from now on, and writes once they can block.
+// deadline from now on (it was bounded since the request arrived: see
+// [ReadDeadliner]), and writes once they can block. It is called again
+// when the app moves its deadline (lsgi.extend_deadline).
 func (a *httpWriter) armDeadline(deadline time.Time, readsBody bool) {
 	a.deadline = deadline
 	if readsBody {
 		// A client that trickles its body must not pin a state forever.
-		_ = a.controller().SetReadDeadline(deadline)
+		_ = a.SetReadDeadline(deadline)
 	}
+	if a.armed {
+		_ = a.rc.SetWriteDeadline(deadline)
+	}
+}
+
+// SetReadDeadline implements [ReadDeadliner] on the connection, where the
+// front end has one (not on CGI or FastCGI, whose front server bounds its
+// own reads).
+func (a *httpWriter) SetReadDeadline(t time.Time) error {
+	switch w := a.w.(type) {
+	case ReadDeadliner:
+		return w.SetReadDeadline(t) // net/http's own writer: no controller to allocate
+	case interface{ Unwrap() http.ResponseWriter }:
+		return a.controller().SetReadDeadline(t) // a middleware's writer around one
+	}
+	return http.ErrNotSupported
+
 }
 
 // armWrite bounds the writes of this request by its deadline, so that a

@@ -26,10 +26,16 @@ type plugin struct {
 
 	current atomic.Pointer[version]     // what serves requests; nil until the first load
 	failed  atomic.Pointer[loadFailure] // the newest load, if it failed while an older version serves
+	stats   *appStats                   // the app's counters; nil without Config.Metrics
 
 	loading sync.Mutex // held through one load, so that loads of a plugin never overlap
 	loads   int        // versions tried so far; guarded by loading
+	assets  [32]byte   // digest of the assets last seen; guarded by loading
 	removed bool       // unmounted; guarded by registry.mu
+
+	// assetsChanged counts the asset edits seen without a reload; the
+	// toolkit's template cache checks its files when it moves.
+	assetsChanged atomic.Uint64
 }
 
 // version is one loaded generation of a plugin. Exactly one of pool and err
@@ -38,13 +44,15 @@ type version struct {
 	n      int
 	pool   *luabridge.Pool
 	err    error
-	digest [32]byte // of the plugin's files, to skip reloads that change nothing
+	digest [32]byte  // of the plugin's files, to skip reloads that change nothing
+	at     time.Time // when it was swapped in
 }
 
 // loadFailure is a load that failed while an older version kept serving.
 type loadFailure struct {
 	err    error
 	digest [32]byte
+	at     time.Time
 }
 
 // mountTable maps mount prefixes to the plugins that serve. It is never
@@ -74,12 +82,15 @@ type registry struct {
 	log     *slog.Logger
 
 	mounts atomic.Pointer[mountTable]
+	events *broadcaster
 
 	life context.Context // cancelled by close: loads in progress stop
 	stop context.CancelFunc
 
 	slots chan struct{} // one token per load that may run at once
 	loads sync.WaitGroup
+
+	reloadsOK, reloadsFailed atomic.Uint64 // loads of a plugin after its first
 
 	mu      sync.Mutex         // guards what follows; never held through a load
 	plugins map[string]*plugin // by prefix, mounted or still loading their first version
@@ -98,6 +109,7 @@ func newRegistry(cfg *Config, sources []PluginSource) *registry {
 		log:     cfg.Logger,
 		slots:   make(chan struct{}, loadSlots()),
 		plugins: map[string]*plugin{},
+		events:  newBroadcaster(),
 		wire: wire.Options{Trust: cfg.Trust, Dev: cfg.Dev, Validate: cfg.Validate, Logger: cfg.Logger,
 			Modules: cfg.Modules, Services: cfg.Services, Limits: cfg.Limits,
 			StateMaxRequests: cfg.StateMaxRequests, StateMaxRequestsJitter: cfg.StateMaxRequestsJitter},
@@ -144,6 +156,8 @@ type scope struct {
 	names []string // with src, only these plugins of it; nil for all
 	force bool     // load again even plugins whose files did not change
 	start bool     // the first load: two apps on one mount is an error
+
+	progress *loadProgress // if set, counts the loads as they end
 }
 
 // update is the one door of every change: the first load, a watcher's
@@ -167,6 +181,7 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 		queue <- pl
 	}
 	close(queue)
+	sc.progress.begin(len(todo))
 	var wg sync.WaitGroup
 	for range min(len(todo), cap(r.slots)) {
 		wg.Add(1)
@@ -176,6 +191,7 @@ func (r *registry) update(ctx context.Context, sc scope) error {
 			defer wg.Done()
 			for pl := range queue {
 				r.reload(pl, sc.force)
+				sc.progress.note(pl.loadError() != nil)
 			}
 		}()
 	}
@@ -265,6 +281,9 @@ func (r *registry) unsyncedPlugin(src int, sp *spec, start bool) (*plugin, error
 		r.unsyncedUnmount(old)
 	}
 	pl := &plugin{name: sp.name, prefix: sp.prefix, src: src, files: sp.files}
+	if r.cfg.Metrics {
+		pl.stats = &appStats{}
+	}
 	r.plugins[sp.prefix] = pl
 	return pl, nil
 }
@@ -275,10 +294,13 @@ func (r *registry) unsyncedPlugin(src int, sp *spec, start bool) (*plugin, error
 func (r *registry) reload(pl *plugin, force bool) {
 	pl.loading.Lock()
 	defer pl.loading.Unlock()
-	digest, err := pl.files.digest()
+	d, err := pl.files.digest()
+	digest := d.code
 	if err == nil && !force && r.unchanged(pl, digest) {
+		r.checkAssets(pl, d.assets)
 		return
 	}
+	pl.assets = d.assets
 	start := time.Now()
 	var pool *luabridge.Pool
 	if err == nil {
@@ -298,25 +320,58 @@ func (r *registry) reload(pl *plugin, force bool) {
 	prev := pl.current.Load()
 	if err != nil && prev != nil && prev.pool != nil {
 		// Keep serving the version that works.
-		pl.failed.Store(&loadFailure{err: err, digest: digest})
+		pl.failed.Store(&loadFailure{err: err, digest: digest, at: time.Now()})
+		r.reloadsFailed.Add(1)
 		r.mu.Unlock()
 		r.log.Error("app reload failed; the previous version keeps serving", "app", pl.name,
 			"version", pl.loads, "serving", prev.n, "took", took, "err", err.Error())
+		r.publish(pl, EventFailed, prev.n, err)
 		return
 	}
-	r.unsyncedSwap(pl, &version{n: pl.loads, pool: pool, err: err, digest: digest})
+	r.unsyncedSwap(pl, &version{n: pl.loads, pool: pool, err: err, digest: digest, at: time.Now()})
 	r.mu.Unlock()
+	r.countLoad(pl, err)
 	// Log only now, so that whoever waits for the line finds the app
 	// serving.
 	switch {
 	case err != nil:
 		r.log.Error("app failed to load", "app", pl.name, "mount", mountName(pl.prefix), "version", pl.loads, "err", err.Error())
+		kind := EventFailed
+		if prev == nil {
+			kind = EventMounted
+		}
+		r.publish(pl, kind, 0, err)
 	case prev == nil:
 		r.log.Info("app mounted", "app", pl.name, "mount", mountName(pl.prefix), "file", pl.files.main(),
 			"version", pl.loads, "took", took)
+		r.publish(pl, EventMounted, pl.loads, nil)
 	default:
 		r.log.Info("app reloaded", "app", pl.name, "version", pl.loads, "took", took)
+		r.publish(pl, EventReloaded, pl.loads, nil)
 	}
+}
+
+// publish tells the handler's subscribers what happened to pl.
+func (r *registry) publish(pl *plugin, kind EventKind, version int, err error) {
+	r.events.publish(Event{Kind: kind, App: pl.name, Mount: mountName(pl.prefix), Version: version, Err: err})
+}
+
+// checkAssets notes an edit to pl's assets (templates, static files) that
+// came without a change to its code: the app keeps its version and its
+// state, its template cache looks at its files again, and the browser
+// refresh reloads the pages. pl.loading must be held.
+func (r *registry) checkAssets(pl *plugin, assets [32]byte) {
+	if assets == pl.assets {
+		return
+	}
+	pl.assets = assets
+	pl.assetsChanged.Add(1)
+	version := 0
+	if cur := pl.current.Load(); cur != nil {
+		version = cur.n
+	}
+	r.log.Info("app assets changed; no reload needed", "app", pl.name, "version", version)
+	r.publish(pl, EventAssets, version, nil)
 }
 
 // unchanged reports whether digest is what pl already serves or what last
@@ -326,11 +381,24 @@ func (r *registry) unchanged(pl *plugin, digest [32]byte) bool {
 	if cur := pl.current.Load(); cur != nil && cur.digest == digest {
 		if f := pl.failed.Swap(nil); f != nil {
 			r.log.Info("app restored", "app", pl.name, "version", cur.n)
+			r.publish(pl, EventRestored, cur.n, nil)
 		}
 		return true
 	}
 	f := pl.failed.Load()
 	return f != nil && f.digest == digest // the same broken content as last time
+}
+
+// countLoad counts a version swapped in, when it is not the plugin's
+// first. pl.loading must be held.
+func (r *registry) countLoad(pl *plugin, err error) {
+	switch {
+	case pl.loads <= 1:
+	case err != nil:
+		r.reloadsFailed.Add(1)
+	default:
+		r.reloadsOK.Add(1)
+	}
 }
 
 // build compiles pl's files and opens the first Lua state of the new
@@ -347,7 +415,8 @@ func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := wire.Program(wire.App{Name: pl.name, Chunk: pl.files.main(), Source: src, Modules: modules, Assets: assets}, r.wire)
+	prog, err := wire.Program(wire.App{Name: pl.name, Chunk: pl.files.main(), Source: src, Modules: modules, Assets: assets,
+		AssetsChanged: &pl.assetsChanged, Files: pl.files.source}, r.wire)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +425,11 @@ func (r *registry) build(pl *plugin) (*luabridge.Pool, error) {
 	if err := r.cfg.Services.PrepareApp(r.life, pl.name, assets); err != nil {
 		return nil, err
 	}
-	return luabridge.NewPool(r.life, prog, r.cfg.States)
+	pool, err := luabridge.NewPool(r.life, prog, r.cfg.States)
+	if err == nil && pl.stats != nil {
+		pool.ObserveWaits(pl.stats.queueWait.observe)
+	}
+	return pool, err
 }
 
 // unsyncedSwap makes v pl's current version, mounts pl if it is not yet,
@@ -395,6 +468,7 @@ func (r *registry) unsyncedUnmount(pl *plugin) {
 		}
 		r.mounts.Store(&next)
 		r.log.Info("app unmounted", "app", pl.name, "mount", mountName(pl.prefix))
+		r.publish(pl, EventUnmounted, 0, nil)
 	}
 	if v := pl.current.Load(); v != nil && v.pool != nil {
 		r.unsyncedRetire(v.pool)

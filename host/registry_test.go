@@ -42,8 +42,11 @@ func TestUndoRestores(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "a.lua"), "return function(")
 	sync()
-	if rec := get(h, "GET", "/a"); rec.Code != 500 || !strings.Contains(rec.Body.String(), "failed to load") {
+	if rec := getLocal(h, "GET", "/a", ""); rec.Code != 500 || !strings.Contains(rec.Body.String(), "failed to load") {
 		t.Fatalf("a broken save under Dev: %d %q, want the load error", rec.Code, rec.Body.String())
+	}
+	if rec := get(h, "GET", "/a"); rec.Code != 200 || rec.Body.String() != "v1" {
+		t.Errorf("a broken save under Dev, for another machine: %d %q, want the version that serves", rec.Code, rec.Body.String())
 	}
 	writeFile(t, filepath.Join(dir, "a.lua"), good)
 	sync()

@@ -32,6 +32,8 @@ type response struct {
 	flushed  bool // something was flushed to the client
 	aborted  bool // the client left before any response
 	exact    bool // the app asked for exact chunks (no coalescing)
+
+	id string // the request's id, sent as X-Request-Id
 }
 
 type headerField struct{ name, value string }
@@ -47,6 +49,29 @@ type deadliner interface {
 func (r *response) reset(w ResponseWriter, isHead bool) {
 	clear(r.fields)
 	*r = response{w: w, isHead: isHead, fields: r.fields[:0], declared: -1}
+}
+
+// tag gives the response the request's id and, with send, the
+// X-Request-Id field, which then goes out with whatever response follows,
+// the app's or the host's.
+func (r *response) tag(id string, send bool) {
+	r.id = id
+	if send {
+		r.w.AddHeader(RequestIDHeader, id)
+	}
+}
+
+// loggedStatus is the status the access log and the counters record: 499
+// (nginx's "client closed request") for a client that left before any
+// response, and 200 when nothing was written, as net/http then sends.
+func (r *response) loggedStatus() int {
+	switch {
+	case r.aborted && r.status == 0:
+		return statusClientClosed
+	case r.status == 0:
+		return http.StatusOK
+	}
+	return r.status
 }
 
 // begin tells the transport that the app runs now, under deadline.
@@ -144,11 +169,17 @@ func (r *response) notLoaded(app string) {
 // hostPage sends a response the host makes itself (an error page): every
 // such response goes out here, with a Content-Length, and no body for HEAD.
 func (r *response) hostPage(status int, contentType, body string, extra ...string) {
-	r.w.AddHeader("Content-Type", contentType)
+	// The fields are kept, in place of any the app stored, for the access
+	// log's %({name}o)s.
+	clear(r.fields)
+	r.fields = append(r.fields[:0], headerField{"Content-Type", contentType})
 	for i := 0; i+1 < len(extra); i += 2 {
-		r.w.AddHeader(extra[i], extra[i+1])
+		r.fields = append(r.fields, headerField{extra[i], extra[i+1]})
 	}
-	r.w.AddHeader("Content-Length", strconv.Itoa(len(body)))
+	r.fields = append(r.fields, headerField{"Content-Length", strconv.Itoa(len(body))})
+	for _, f := range r.fields {
+		r.w.AddHeader(f.name, f.value)
+	}
 	r.status = status
 	r.declared = int64(len(body))
 	if err := r.w.WriteHeader(status, ""); err != nil || r.isHead {

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lsgi/lsgi/devmode"
 	"github.com/lsgi/lsgi/environ"
 	"github.com/lsgi/lsgi/luabridge"
 )
@@ -101,25 +103,56 @@ var ErrAborted = errors.New("host: response aborted")
 // ServeRequest is the lower seam of the host, for transports that are not
 // net/http (ServeHTTP is the same cycle behind an [http.Handler]). It is
 // safe for concurrent use; r and w belong to the call.
-func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) error {
+//
+// A transport that streams the request body from the connection lets the
+// host bound its reads by implementing [ReadDeadliner] on w; one that
+// reads the whole body first must bound that read itself. Either way it
+// closes the connection rather than drain a body left unread, and after a
+// request that declared both Content-Length and Transfer-Encoding
+// (docs/SECURITY.md, "Slow and hostile clients").
+func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request) (err error) {
+	start := time.Now()
+	rd := h.armRead(w, start)
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
-	x.start = time.Now()
+	x.start = start
 	x.resp.reset(w, r.Method == http.MethodHead)
-	if h.access != nil {
-		defer h.access.log(r, &x.resp, x.start)
+	if h.access != nil || h.cfg.Metrics {
+		defer h.account(x, r, start, &err)
 	}
-	return h.serve(ctx, x, r)
+	err = h.serve(ctx, x, r)
+	boundUnread(rd, r, &x.body)
+	return err
+}
+
+// account records a request that ended in the app's counters and the
+// access log.
+func (h *Handler) account(x *exchange, r *Request, start time.Time, err *error) {
+	took := time.Since(start)
+	status := x.resp.loggedStatus()
+	if s := x.stats; s != nil {
+		s.done(status, *err != nil, took)
+	} else if h.cfg.Metrics && x.unmatched {
+		h.unmatched.Add(1)
+	}
+	if h.access != nil {
+		h.access.log(x, r, status, start, took)
+	}
 }
 
 // exchange is the host's scratch space for one request, pooled so that the
 // cycle allocates little of its own.
 type exchange struct {
-	start time.Time
-	resp  response
-	vars  environ.Vars
-	body  limitedBody
-	req   luabridge.Request
+	start    time.Time
+	deadline requestDeadline // reused from request to request (deadline.go)
+	resp     response
+	vars     environ.Vars
+	body     limitedBody
+	req      luabridge.Request
+	flight   flight // the memory fence's record of the request
+
+	stats     *appStats // the app's counters, with Config.Metrics
+	unmatched bool      // no mount took the request
 }
 
 var exchangePool = sync.Pool{New: func() any { return &exchange{vars: make(environ.Vars, 0, 32)} }}
@@ -130,6 +163,7 @@ func (x *exchange) release() {
 	x.vars = x.vars[:0]
 	x.body = limitedBody{}
 	x.req = luabridge.Request{}
+	x.stats, x.unmatched = nil, false
 	exchangePool.Put(x)
 }
 
@@ -141,11 +175,21 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	if underRoot {
 		pl, prefix = h.reg.lookup(rest)
 	}
+	if h.cfg.Dev && (pl == nil || underRoot && strings.HasPrefix(rest, devPrefix)) {
+		return h.serveDev(ctx, x, r, rest, underRoot)
+	}
 	if pl == nil {
+		x.unmatched = true
+		resp.tag(newRequestID(), h.cfg.SendRequestID)
 		resp.plain(http.StatusNotFound, "404 Not Found\n")
 		return nil
 	}
+	if pl.stats != nil {
+		x.stats = pl.stats
+		pl.stats.inFlight.Add(1)
+	}
 	if h.cfg.MaxBodyBytes > 0 && r.ContentLength > h.cfg.MaxBodyBytes {
+		resp.tag(newRequestID(), h.cfg.SendRequestID)
 		resp.plain(http.StatusRequestEntityTooLarge, "413 Request Entity Too Large\n")
 		return nil
 	}
@@ -157,49 +201,59 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	if err == nil {
 		vars, err = h.proxies.Apply(vars, r.RemoteAddr)
 	}
-	x.vars = vars[:0]
 	if err != nil {
-		h.log.Info("bad request", "path", r.Path, "err", err)
+		x.vars = vars[:0]
+		resp.tag(newRequestID(), h.cfg.SendRequestID)
+		h.log.Info("bad request", "path", r.Path, "err", err, "request_id", resp.id)
 		resp.plain(http.StatusBadRequest, "400 Bad Request\n")
 		return nil
 	}
+	resp.tag(h.requestID(vars, r.RemoteAddr), h.cfg.SendRequestID)
+	vars = append(vars, environ.Var{Name: requestIDVar, Value: resp.id})
+	x.vars = vars // kept whole for the access log; release empties it
 
-	deadline := x.start.Add(h.cfg.Timeout)
-	if h.cfg.Dev {
+	dl := &x.deadline
+	dl.arm(ctx, x.start, h.cfg.Timeout, h.cfg.MaxStreamTime)
+	defer dl.release()
+	deadline, _ := dl.Deadline()
+	var out luabridge.ResponseWriter = resp
+	if h.cfg.Dev && isLoopback(vars) {
 		if failure := pl.loadError(); failure != nil {
-			h.devErrorPage(resp, r, pl, failure)
+			h.devError(resp, vars, pl, failure)
 			return nil
 		}
+		if accept, _ := vars.Get("HTTP_ACCEPT"); devmode.AsksForHTML(accept) {
+			out = h.reloadInjector(resp, pl)
+		}
 	}
-	v, st, err := h.acquire(ctx, pl, deadline)
+	v, st, err := h.acquire(dl, pl)
 	if err != nil {
 		return h.refuse(resp, pl, err)
 	}
-	x.req = luabridge.Request{Vars: vars, RunOnce: gw.RunOnce, Deadline: deadline}
+	x.req = luabridge.Request{Vars: vars, RunOnce: gw.RunOnce, ID: resp.id}
 	if r.Body != nil {
 		x.body = limitedBody{r: r.Body, limit: h.cfg.MaxBodyBytes}
 		x.req.Body = &x.body
 	}
 	resp.begin(deadline, r.Body != nil)
-	err = st.Serve(ctx, &x.req, resp)
+	dl.resp, dl.readsBody = resp, r.Body != nil
+	x.req.Stop = h.fence.enter(&x.flight, pl.name, dl)
+	err = st.Serve(dl, &x.req, out)
+	if h.fence.leave(&x.flight, st) {
+		v.pool.Discard(st)
+		return h.stoppedByFence(resp)
+	}
 	v.pool.Put(st)
+	if inj, ok := out.(*reloadInjector); ok && err == nil {
+		err = inj.finish()
+	}
 	return h.finish(resp, vars, pl, err)
 }
 
 // acquire lends a state of the plugin's current version. A version can be
 // retired between reading it and asking its pool (a reload); then the new
 // one is used.
-//
-// The wait for a state (Config.QueueTimeout) and the opening of a new one
-// (luabridge.InitTimeout) have bounds of their own; only when the request's
-// deadline may come first do they run under a context that carries it, so
-// that the common case makes no timer.
-func (h *Handler) acquire(ctx context.Context, pl *plugin, deadline time.Time) (*version, *luabridge.State, error) {
-	if h.cfg.Timeout < h.cfg.QueueTimeout || h.cfg.Timeout < luabridge.InitTimeout {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
-	}
+func (h *Handler) acquire(ctx context.Context, pl *plugin) (*version, *luabridge.State, error) {
 	for {
 		v := pl.current.Load()
 		if v.err != nil {
@@ -219,16 +273,18 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) error {
 	case errors.Is(err, errNotLoaded):
 		resp.notLoaded(pl.name)
 	case errors.Is(err, luabridge.ErrBusy):
-		h.log.Warn("all Lua states busy", "app", pl.name, "waited", h.cfg.QueueTimeout)
+		pl.stats.noteBusy()
+		h.log.Warn("all Lua states busy", "app", pl.name, "waited", h.cfg.QueueTimeout, "request_id", resp.id)
 		resp.plain(http.StatusServiceUnavailable, "503 Service Unavailable\n", "Retry-After", "1")
 	case errors.Is(err, context.DeadlineExceeded):
+		pl.stats.noteTimeout()
 		resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 	case errors.Is(err, context.Canceled):
 		// The client left while waiting.
 		resp.aborted = true
 		return ErrAborted
 	default:
-		h.log.Error("cannot run app", "app", pl.name, "err", err)
+		h.log.Error("cannot run app", "app", pl.name, "err", err, "request_id", resp.id)
 		resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
 	}
 	return nil
@@ -237,15 +293,15 @@ func (h *Handler) refuse(resp *response, pl *plugin, err error) error {
 // finish turns the outcome of an app's run into what the client sees.
 func (h *Handler) finish(resp *response, vars environ.Vars, pl *plugin, err error) error {
 	if resp.dropped {
-		h.log.Warn("the app produced a body for a response that cannot have one; it was dropped", "app", pl.name, "path", requestPath(vars), "status", resp.status)
+		h.log.Warn("the app produced a body for a response that cannot have one; it was dropped", "app", pl.name, "path", requestPath(vars), "status", resp.status, "request_id", resp.id)
 	}
 	if resp.cut {
-		h.log.Warn("the app sent more than its Content-Length; the body was cut", "app", pl.name, "path", requestPath(vars), "content_length", resp.declared)
+		h.log.Warn("the app sent more than its Content-Length; the body was cut", "app", pl.name, "path", requestPath(vars), "content_length", resp.declared, "request_id", resp.id)
 	}
 	if err == nil {
 		if resp.short() {
 			h.log.Warn("the app sent less than its Content-Length; closing the connection", "app", pl.name, "path", requestPath(vars),
-				"content_length", resp.declared, "sent", resp.written)
+				"content_length", resp.declared, "sent", resp.written, "request_id", resp.id)
 		}
 		return nil
 	}
@@ -259,27 +315,35 @@ func (h *Handler) fail(resp *response, vars environ.Vars, pl *plugin, err error)
 	var clientErr *luabridge.ClientError
 	switch {
 	case errors.As(err, &clientErr):
-		h.log.Debug("client went away", "app", pl.name, "path", requestPath(vars), "err", err)
+		h.log.Debug("client went away", "app", pl.name, "path", requestPath(vars), "err", err, "request_id", resp.id)
 		// Nothing useful can reach the client; make sure the transport
 		// does not send an implicit empty 200 either.
 		resp.aborted = resp.status == 0
 		return ErrAborted
 	case errors.As(err, &appErr):
+		if appErr.Timeout {
+			pl.stats.noteTimeout()
+		} else {
+			pl.stats.noteAppError()
+		}
 		method, _ := vars.Get("REQUEST_METHOD")
 		h.log.Error("app error", "app", pl.name, "method", method, "path", requestPath(vars),
-			"err", appErr.Err.Error(), "traceback", appErr.Traceback(), "headers_sent", resp.status != 0)
+			"err", appErr.Err.Error(), devmode.TracebackKey, appErr.Traceback(), "headers_sent", resp.status != 0, "request_id", resp.id)
 		switch {
 		case resp.status != 0:
 			// Part of the response is out: abort the connection so the
 			// client sees a truncated body, never a complete-looking one.
 			return ErrAborted
+		case h.cfg.Dev && isLoopback(vars):
+			h.devError(resp, vars, pl, appErr)
 		case appErr.Timeout:
 			resp.plain(http.StatusGatewayTimeout, "504 Gateway Timeout\n")
 		default:
 			resp.plain(http.StatusInternalServerError, "500 Internal Server Error\n")
 		}
 	default:
-		h.log.Error("request failed", "app", pl.name, "err", err)
+		pl.stats.noteAppError()
+		h.log.Error("request failed", "app", pl.name, "err", err, "request_id", resp.id)
 		if resp.status != 0 {
 			return ErrAborted
 		}
@@ -302,11 +366,14 @@ type limitedBody struct {
 	r           io.Reader
 	limit, read int64
 	err         error
+	eof         bool // the body was read to its end
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.limit < 0 {
-		return b.r.Read(p)
+		n, err := b.r.Read(p)
+		b.eof = b.eof || err == io.EOF
+		return n, err
 	}
 	if b.err != nil {
 		return 0, b.err
@@ -316,6 +383,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.read += int64(n)
+	b.eof = b.eof || err == io.EOF
 	if b.read > b.limit {
 		n -= int(b.read - b.limit)
 		b.read = b.limit

@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/lsgi/lsgi/luabridge/appfs"
+	"github.com/lsgi/lsgi/luabridge/lualib"
 )
 
 // A PluginSource supplies apps to a [Handler]: a plugins folder on disk
@@ -36,8 +39,9 @@ type spec struct {
 type pluginFiles interface {
 	// main names the main chunk, in logs and in Lua errors.
 	main() string
-	// digest hashes every file whose change makes a new version.
-	digest() ([32]byte, error)
+	// digest hashes the files whose change makes a new version (the
+	// code) apart from those the app reads as it runs (the assets).
+	digest() (digests, error)
 	// load reads the main chunk and says where the app's modules and
 	// assets (templates, static files) come from.
 	load() (src []byte, modules, assets fs.FS, err error)
@@ -68,6 +72,15 @@ type Folder struct {
 	// without them, such as NFS). Watch falls back to polling by itself
 	// when OS events cannot be had.
 	PollInterval time.Duration
+
+	// Isolate keeps single-file plugins (NAME.lua) from the files of the
+	// folder: without it their module folder is the plugins folder, so
+	// that one can require, dofile or loadfile another plugin's file, a
+	// folder app's private modules included (require "blog.posts"). With
+	// it they get only the host's and the toolkit's modules; a plugin
+	// that needs modules of its own becomes a folder (NAME/init.lua).
+	// Folder apps are confined to their own folder either way.
+	Isolate bool
 }
 
 func (f Folder) scan(names []string, log *slog.Logger) ([]*spec, error) {
@@ -76,7 +89,7 @@ func (f Folder) scan(names []string, log *slog.Logger) ([]*spec, error) {
 
 // tree is the folder as a pluginTree; New checks that it is a folder.
 func (f Folder) tree() pluginTree {
-	return pluginTree{fsys: os.DirFS(f.Path), root: f.Path}
+	return pluginTree{fsys: os.DirFS(f.Path), root: f.Path, isolate: f.Isolate}
 }
 
 // FolderFS is a plugins folder inside an fs.FS (an embed.FS, say), laid out
@@ -84,16 +97,21 @@ func (f Folder) tree() pluginTree {
 // named by their path inside FS.
 type FolderFS struct {
 	FS fs.FS
+
+	// Isolate keeps single-file plugins from the folder's files, as
+	// Folder.Isolate does.
+	Isolate bool
 }
 
 func (f FolderFS) scan(names []string, log *slog.Logger) ([]*spec, error) {
-	return pluginTree{fsys: f.FS}.scan(names, log)
+	return pluginTree{fsys: f.FS, isolate: f.Isolate}.scan(names, log)
 }
 
 // pluginTree reads a plugins folder from an fs.FS.
 type pluginTree struct {
-	fsys fs.FS
-	root string // the folder as the user named it, for messages; "" for an fs.FS
+	fsys    fs.FS
+	root    string // the folder as the user named it, for messages; "" for an fs.FS
+	isolate bool   // single-file plugins get no module folder
 }
 
 // scan lists the plugins of the folder, or with names, finds each of them.
@@ -176,6 +194,12 @@ func ignored(name string) bool {
 		strings.HasSuffix(name, ".swo") || name == "4913"
 }
 
+// ValidPluginName reports whether name can name a plugin of a plugins
+// folder ([Folder]), whose NAME.lua or NAME/init.lua is mounted at /NAME: a
+// plain URL path segment (letters, digits, '-', '_', '.') that is neither
+// hidden nor an editor leftover.
+func ValidPluginName(name string) bool { return validName(name) && !ignored(name) }
+
 // validName reports whether a plugin name can be a URL path segment as is.
 func validName(name string) bool {
 	if name == "" {
@@ -217,33 +241,44 @@ func (f *treeFiles) same(other pluginFiles) bool {
 }
 
 // digest hashes the main file, and for a folder plugin every file below the
-// folder, so that an edit to a module or a template reloads it while a save
-// that changes nothing does not.
-func (f *treeFiles) digest() ([32]byte, error) {
-	h := sha256.New()
+// folder: the code (Lua files, the settings file, migrations) by content,
+// so that an edit to a module reloads the app while a save that changes
+// nothing does not; the assets (templates, static files, anything else)
+// by name, size and modification time, so that an edit to one reaches the
+// browser without a reload and without reading every image of the folder.
+func (f *treeFiles) digest() (digests, error) {
+	code, assets := sha256.New(), sha256.New()
 	add := func(name string) error {
+		if !isCode(strings.TrimPrefix(name, f.dir+"/")) {
+			st, err := fs.Stat(f.tree.fsys, name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(assets, "%s\x00%d\x00%d\x00", name, st.Size(), st.ModTime().UnixNano())
+			return nil
+		}
 		data, err := fs.ReadFile(f.tree.fsys, name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
-		h.Write(data)
+		fmt.Fprintf(code, "%s\x00%d\x00", name, len(data))
+		code.Write(data)
 		return nil
 	}
-	var sum [32]byte
+	var d digests
 	var err error
 	if f.dir == "." {
 		err = add(f.file)
 	} else {
-		err = fs.WalkDir(f.tree.fsys, f.dir, func(name string, d fs.DirEntry, err error) error {
+		err = fs.WalkDir(f.tree.fsys, f.dir, func(name string, e fs.DirEntry, err error) error {
 			switch {
 			case err != nil:
 				return err
-			case name != f.dir && ignored(d.Name()) && d.IsDir():
+			case name != f.dir && ignored(e.Name()) && e.IsDir():
 				return fs.SkipDir
-			case name != f.dir && ignored(d.Name()), d.IsDir():
+			case name != f.dir && ignored(e.Name()), e.IsDir():
 				return nil
-			case d.Type()&fs.ModeSymlink != 0:
+			case e.Type()&fs.ModeSymlink != 0:
 				if st, err := fs.Stat(f.tree.fsys, name); err != nil || st.IsDir() {
 					return nil // a link to a folder or nowhere: not content
 				}
@@ -252,25 +287,57 @@ func (f *treeFiles) digest() ([32]byte, error) {
 		})
 	}
 	if err != nil {
-		return sum, err
+		return d, err
 	}
-	copy(sum[:], h.Sum(nil))
-	return sum, nil
+	copy(d.code[:], code.Sum(nil))
+	copy(d.assets[:], assets.Sum(nil))
+	return d, nil
+}
+
+// digests are what a plugin's files hash to: the code, whose change makes
+// a new version, and the assets, whose change reaches the app without one.
+type digests struct {
+	code, assets [32]byte
+}
+
+// isCode reports whether a file of a folder plugin (named relative to the
+// folder) is read when a version loads, so that a change to it needs a new
+// version: Lua sources, the settings file lsgi.config reads once
+// (config.json) and lsgi.db's migrations (migrations/*.sql). Templates and
+// static files are read as requests need them.
+func isCode(name string) bool {
+	return strings.HasSuffix(name, ".lua") || lualib.ReadAtLoad(name)
 }
 
 // load reads the main chunk. A folder plugin's modules, templates and
 // static files come from its folder; a single-file plugin's modules from the
-// plugins folder, and its assets from nowhere, since that folder holds the
-// other plugins' sources, which are not for serving.
+// plugins folder (none when the folder is isolated), and its assets from
+// nowhere, since that folder holds the other plugins' sources, which are
+// not for serving.
+//
+// The main chunk is read as every other file of a plugin is (package
+// appfs): a symbolic link is followed only while it stays inside the
+// plugins folder (a single file, or a plugin's folder itself) or the
+// plugin's folder (its init.lua), so that a plugin that is a link to
+// /etc/passwd does not show it in a syntax error.
 func (f *treeFiles) load() (src []byte, modules, assets fs.FS, err error) {
-	if src, err = fs.ReadFile(f.tree.fsys, f.file); err != nil {
-		return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
-	}
 	if f.dir == "." {
+		if src, err = appfs.ReadFile(f.tree.fsys, f.file); err != nil {
+			return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
+		}
+		if f.tree.isolate {
+			return src, nil, nil, nil
+		}
 		return src, f.tree.fsys, nil, nil
+	}
+	if _, err := appfs.Resolve(f.tree.fsys, ".", f.dir); err != nil {
+		return nil, nil, nil, fmt.Errorf("host: plugin folder %s: %w", f.tree.display(f.dir), err)
 	}
 	if modules, err = fs.Sub(f.tree.fsys, f.dir); err != nil {
 		return nil, nil, nil, fmt.Errorf("host: module folder of %s: %w", f.main(), err)
+	}
+	if src, err = appfs.ReadFile(modules, path.Base(f.file)); err != nil {
+		return nil, nil, nil, fmt.Errorf("host: read %s: %w", f.main(), err)
 	}
 	return src, modules, modules, nil
 }
@@ -289,7 +356,7 @@ func (f *treeFiles) source(file string) []byte {
 	if !fs.ValidPath(name) {
 		return nil
 	}
-	data, _ := fs.ReadFile(f.tree.fsys, name)
+	data, _ := appfs.ReadFile(f.tree.fsys, name)
 	return data
 }
 
@@ -358,12 +425,12 @@ func (f appFiles) read() ([]byte, error) {
 	return src, nil
 }
 
-func (f appFiles) digest() ([32]byte, error) {
+func (f appFiles) digest() (digests, error) {
 	src, err := f.read()
 	if err != nil {
-		return [32]byte{}, err
+		return digests{}, err
 	}
-	return sha256.Sum256(src), nil
+	return digests{code: sha256.Sum256(src)}, nil
 }
 
 func (f appFiles) load() (src []byte, modules, assets fs.FS, err error) {

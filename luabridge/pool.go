@@ -39,7 +39,15 @@ type Pool struct {
 	closed bool
 
 	live atomic.Int64 // Lua states currently open
+
+	observeWait func(time.Duration) // see ObserveWaits
 }
+
+// ObserveWaits makes [Pool.Get] call f with the time it waited, each time
+// it found every state busy and had to wait (whether one came free or
+// not); a Get that finds a state at once calls nothing, so the common
+// case costs nothing. Call it before the pool is shared.
+func (p *Pool) ObserveWaits(f func(waited time.Duration)) { p.observeWait = f }
 
 // NewPool creates a pool of at most size states for prog (size < 1 means 1)
 // and opens its first state, returning the error that would stop the app
@@ -109,6 +117,9 @@ func (p *Pool) Get(ctx context.Context, wait time.Duration) (*State, error) {
 // waitSlot blocks until a slot frees up; it is the slow path of Get, kept
 // apart so that the common case allocates no timer.
 func (p *Pool) waitSlot(ctx context.Context, wait time.Duration) error {
+	if p.observeWait != nil {
+		defer func(begin time.Time) { p.observeWait(time.Since(begin)) }(time.Now())
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {

@@ -70,9 +70,15 @@ type Request struct {
 	// and exits (CGI).
 	RunOnce bool
 
-	// Deadline, when not zero, ends the request as the deadline of the
-	// context given to Serve would, without the cost of such a context.
-	Deadline time.Time
+	// Stop, if set, also bounds result:close(), which otherwise runs under
+	// a bound of its own once the request's context has ended (PEP 3333:
+	// close is called whatever happened): when Stop ends, close() is
+	// interrupted too. The host's memory fence stops requests this way.
+	Stop context.Context
+
+	// ID is the request's id (lsgi.request_id, which Vars also holds):
+	// lsgi.errors lines carry it, and Go modules read it with [RequestID].
+	ID string
 }
 
 // AppError reports a request the app failed: a Lua error, a broken
@@ -115,7 +121,8 @@ const closeTimeout = 5 * time.Second
 type exchange struct {
 	s    *State
 	w    ResponseWriter
-	ctx  context.Context // the state's context, armed for this request
+	ctx  context.Context
+	stop context.Context // Request.Stop, or nil
 	log  *slog.Logger
 	objs *requestObjects // the Lua values of this request
 
@@ -158,9 +165,10 @@ type requestObjects struct {
 	env          lua.LTable
 }
 
-// Serve runs one request through the app on this state. ctx is the
-// request's context: when it is cancelled, or when its deadline or
-// req.Deadline passes, running Lua code is interrupted.
+// Serve runs one request through the app on this state. ctx bounds the
+// whole request: when it ends, running Lua code is interrupted. gopher-lua
+// looks at ctx.Done() before every instruction, so a context whose Done
+// is a plain field read costs the least (the host's is).
 //
 // It returns nil when the response was complete, a *[ClientError] when the
 // client went away, and an *[AppError] otherwise; the host turns those into
@@ -172,7 +180,8 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 	*x = exchange{
 		s:             s,
 		w:             w,
-		ctx:           s.ctx,
+		ctx:           ctx,
+		stop:          req.Stop,
 		log:           s.prog.opts.Logger,
 		objs:          o,
 		contentLength: -1,
@@ -183,7 +192,7 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 	}
 	method, _ := req.Vars.Get("REQUEST_METHOD")
 	uri, _ := req.Vars.Get("REQUEST_URI")
-	o.errs = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri}
+	o.errs = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri, id: req.ID}
 	o.input = lua.LUserData{Value: &o.in, Env: L.Env, Metatable: s.inputMeta}
 	o.errors = lua.LUserData{Value: &o.errs, Env: L.Env, Metatable: s.errorsMeta}
 	o.upvalue.SetValue(&o.input)
@@ -191,20 +200,16 @@ func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error
 	o.start = lua.LFunction{IsG: true, Env: L.Env, GFunction: s.startG, Upvalues: o.upvalues[:]}
 	o.write = lua.LFunction{IsG: true, Env: L.Env, GFunction: s.writeG, Upvalues: o.upvalues[:]}
 
-	deadline, _ := ctx.Deadline()
-	if !req.Deadline.IsZero() && (deadline.IsZero() || req.Deadline.Before(deadline)) {
-		deadline = req.Deadline
-	}
-	s.ctx.begin(ctx, deadline)
-	L.SetContext(s.ctx)
+	L.SetContext(ctx)
+	s.requestID = req.ID
 	err := x.run(x.environ(req))
+	s.requestID = ""
 	x.done = true
 	o.in.end()
 	o.errs.flush()
 	s.std.flush()
 	s.served++
 	s.shape.settle(&o.env)
-	s.ctx.end()
 	L.RemoveContext()
 	L.SetTop(0)
 	x.w, x.objs = nil, nil
@@ -425,7 +430,11 @@ func (x *exchange) closeResult(result lua.LValue) {
 	default:
 		return // functions and coroutines carry no close
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	parent := context.Background()
+	if x.stop != nil {
+		parent = x.stop
+	}
+	ctx, cancel := context.WithTimeout(parent, closeTimeout)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.SetContext(x.ctx)

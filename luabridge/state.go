@@ -43,7 +43,8 @@ type State struct {
 	served    int // requests served so far
 	maxServed int // retire the state after this many requests; 0: never
 
-	ctx            *stateContext  // the deadline of every request (deadline.go)
+	requestID string // the id of the request being served; see RequestID
+
 	shape          environShape   // what its environ tables share (table.go)
 	x              exchange       // the request being served
 	startG, writeG lua.LGFunction // start_response and write, made once
@@ -61,11 +62,9 @@ func (s *State) lengthText(n int64) string {
 	return s.lastLengthText
 }
 
-// InitTimeout bounds how long an app's main chunk may run when a state is
-// created, so that a top-level endless loop cannot hang the host. A state
-// created for a request runs under the shorter of this and the request's
-// deadline.
-const InitTimeout = 10 * time.Second
+// initTimeout bounds how long an app's main chunk may run when a state is
+// created, so that a top-level endless loop cannot hang the host.
+const initTimeout = 10 * time.Second
 
 // newState opens a Lua state, runs the program's main chunk in it and finds
 // the app. The returned error names the file and line where it can.
@@ -76,8 +75,9 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistrySize:    1024 * 4,
 		RegistryMaxSize: 1024 * 256,
 	})
-	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests(), ctx: newStateContext(), headerNames: make(nameCache)}
+	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests(), headerNames: make(nameCache)}
 	s.startG, s.writeG = s.x.startResponse, s.x.write
+	s.register()
 	if err := s.openLibs(); err != nil {
 		L.Close()
 		return nil, fmt.Errorf("luabridge: open libraries for %s: %w", p.name, err)
@@ -136,7 +136,7 @@ func (s *State) openLibs() error {
 // return value, or else the global "application".
 func (s *State) instantiate(ctx context.Context) (lua.LValue, error) {
 	L := s.lstate
-	ctx, cancel := context.WithTimeout(ctx, InitTimeout)
+	ctx, cancel := context.WithTimeout(ctx, initTimeout)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.RemoveContext()

@@ -280,6 +280,7 @@ type errorStream struct {
 	app    string
 	method string
 	uri    string
+	id     string // the request's id, if it has one
 	buf    []byte // a partial line waiting for its "\n"
 	ended  bool
 }
@@ -310,7 +311,11 @@ func (e *errorStream) flush() {
 	if len(e.buf) == 0 {
 		return
 	}
-	e.logger.Warn(string(e.buf), "app", e.app, "via", "lsgi.errors", "method", e.method, "uri", e.uri)
+	if e.id != "" {
+		e.logger.Warn(string(e.buf), "app", e.app, "via", "lsgi.errors", "method", e.method, "uri", e.uri, "request_id", e.id)
+	} else {
+		e.logger.Warn(string(e.buf), "app", e.app, "via", "lsgi.errors", "method", e.method, "uri", e.uri)
+	}
 	e.buf = e.buf[:0]
 }
 

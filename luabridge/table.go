@@ -73,6 +73,7 @@ var environKeys = []string{
 	"HTTP_HOST", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE",
 	"lsgi.url_scheme", "lsgi.version", "lsgi.input", "lsgi.errors",
 	"lsgi.multithread", "lsgi.multiprocess", "lsgi.run_once", "lsgi.input_terminated",
+	"lsgi.request_id",
 }
 
 // maxShapeKeys bounds the keys an environShape lists: past it, a State goes

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lsgi/lsgi/sysmem"
 )
 
 // supervisorLeaf is the cgroup the supervisor moves itself into when it
@@ -42,17 +45,7 @@ func (c *Cgroup) Dir() string { return c.dir }
 //
 // Creating cgroups needs write access to the cgroup's directory.
 func DelegateCgroup() (*Cgroup, error) {
-	cg, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return nil, fmt.Errorf("supervisor: cgroup: %w", err)
-	}
-	mounts, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("supervisor: cgroup: %w", err)
-	}
-	mts := parseMountinfo(mounts)
-	mounts.Close()
-	dir, ok := cgroupDir(string(cg), mts, true)
+	dir, ok := sysmem.CgroupDir(true)
 	if !ok {
 		return nil, errors.New("supervisor: no cgroup v2 hierarchy is mounted")
 	}
@@ -71,10 +64,10 @@ const (
 // cgroup.subtree_control and cgroup.procs how the supervisor (process
 // self) can give its workers cgroups with memory limits.
 func planDelegation(controllers, subtree string, procs []int, self int) (delegation, error) {
-	if !hasWord(strings.TrimSpace(controllers), "memory", " ") {
+	if !slices.Contains(strings.Fields(controllers), "memory") {
 		return 0, fmt.Errorf("the memory controller is not available (cgroup.controllers: %q)", strings.TrimSpace(controllers))
 	}
-	if hasWord(strings.TrimSpace(subtree), "memory", " ") {
+	if slices.Contains(strings.Fields(subtree), "memory") {
 		return delegateDirect, nil
 	}
 	for _, pid := range procs {

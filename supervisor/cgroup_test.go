@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lsgi/lsgi/sysmem"
 )
 
 func TestPlanDelegation(t *testing.T) {
@@ -152,17 +154,7 @@ func TestDelegateCgroupOnThisHost(t *testing.T) {
 	// worker cgroup is created and removed. Elsewhere the test says why it
 	// cannot run; it never moves the test process (the fake tree above
 	// covers that).
-	procCgroup, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Skipf("no /proc/self/cgroup: %v", err)
-	}
-	mounts, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		t.Skipf("no /proc/self/mountinfo: %v", err)
-	}
-	mts := parseMountinfo(mounts)
-	mounts.Close()
-	dir, ok := cgroupDir(string(procCgroup), mts, true)
+	dir, ok := sysmem.CgroupDir(true)
 	if !ok {
 		t.Skip("no cgroup v2 hierarchy is mounted")
 	}

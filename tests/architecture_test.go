@@ -18,22 +18,25 @@ func TestArchitecture(t *testing.T) {
 	// must never exist.
 	allowed := map[string][]string{
 		"httpsyntax":           {},
+		"devmode":              {},
 		"dict":                 {},
 		"appdb":                {},
 		"outbound":             {},
-		"supervisor":           {},
+		"sysmem":               {},
+		"supervisor":           {"sysmem"},
 		"luabridge/luapattern": {},
 		"luabridge/appfs":      {},
 		"environ":              {"httpsyntax"},
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
-		"luabridge/lualib":     {"environ", "httpsyntax", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
+		"luabridge/lualib":     {"environ", "httpsyntax", "devmode", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
 		"internal/coalesce":    {},
-		"host":                 {"environ", "luabridge", "luabridge/lualib", "luabridge/wire", "internal/coalesce"},
+		"host":                 {"environ", "devmode", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem", "internal/coalesce"},
+		"host/metrics":         {"host"},
 		"transport":            {"host", "environ"},
 		"transport/fast":       {"host", "environ", "httpsyntax", "internal/coalesce"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "transport", "transport/fast", "supervisor", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "host/metrics", "transport", "transport/fast", "supervisor", "devmode", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {
@@ -56,6 +59,9 @@ func TestArchitecture(t *testing.T) {
 			}
 			if (isProject || isLua) && !slices.Contains(ok, name) {
 				t.Errorf("%s imports %s: an arrow docs/ARCHITECTURE.md forbids", pkg, imp)
+			}
+			if pkg == "host" && strings.HasPrefix(imp, "github.com/prometheus/") {
+				t.Errorf("host imports %s: the request cycle must not depend on the Prometheus client (host/metrics does)", imp)
 			}
 		}
 	}

@@ -238,7 +238,9 @@ func exNotesShared(t *testing.T, s *server, flags []string) {
 	})
 
 	t.Run("kept across a reload", func(t *testing.T) {
-		if err := os.WriteFile(filepath.Join(s.dir, "notes", "NOTES.txt"), []byte("a new file reloads the app\n"), 0o644); err != nil {
+		// A new Lua file reloads the app; a template or a static file
+		// would not.
+		if err := os.WriteFile(filepath.Join(s.dir, "notes", "unused.lua"), []byte("-- a new module reloads the app\nreturn {}\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		before := exViews(t, s)

@@ -506,7 +506,7 @@ return function(environ, start_response)
 end
 `, 2, `error("cannot start: the answer is " .. answer)`},
 	}
-	hotRE := regexp.MustCompile(`(?s)<span class="hot">(.*?)</span>`)
+	hotRE := regexp.MustCompile(`(?s)<span class="hot"><span class="n">(\d+)</span>(.*?)</span>`)
 	for _, dev := range []bool{false, true} {
 		t.Run(fmt.Sprintf("dev=%v", dev), func(t *testing.T) {
 			files := map[string]string{}
@@ -541,7 +541,7 @@ end
 							t.Errorf("error page does not show the message %q:\n%s", msg, r.body)
 						}
 						m := hotRE.FindStringSubmatch(r.body)
-						if m == nil || !strings.Contains(html.UnescapeString(m[1]), fmt.Sprintf("%d  %s", b.line, b.hot)) {
+						if m == nil || m[1] != strconv.Itoa(b.line) || !strings.Contains(html.UnescapeString(m[2]), b.hot) {
 							t.Errorf("error page does not mark line %d %q:\n%s", b.line, b.hot, r.body)
 						}
 					}

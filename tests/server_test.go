@@ -50,6 +50,14 @@ var testEngine = os.Getenv("LSGI_TEST_ENGINE")
 // engineFlags are the flags that select testEngine.
 func engineFlags() []string { return []string{"--engine", testEngine} }
 
+// engineName is testEngine as lsgi serve names it in its log and status.
+func engineName() string {
+	if testEngine == "std" {
+		return "net/http"
+	}
+	return testEngine
+}
+
 var defaultEngineRE = regexp.MustCompile(`-engine [^\n]*\n[^\n]*\(default "(\w+)"\)`)
 
 // defaultEngine reads lsgi serve's default engine from its usage text.
@@ -112,9 +120,17 @@ func startServerAt(t *testing.T, dir string, flags ...string) *server {
 // environment variables, as in startServerUnder.
 func startServerAtUnder(t *testing.T, wrapper, env []string, dir string, flags ...string) *server {
 	t.Helper()
+	return startServerNamed(t, wrapper, env, dir, dir, flags...)
+}
+
+// startServerNamed is startServerAtUnder with the folder named arg on the
+// command line: "plugins" rather than its full path, say, as a user
+// names it (the server runs in dir's parent folder).
+func startServerNamed(t *testing.T, wrapper, env []string, dir, arg string, flags ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, engineFlags()...)
 	args = append(args, flags...)
-	args = append(args, dir)
+	args = append(args, arg)
 
 	s := &server{
 		t:      t,

@@ -126,7 +126,9 @@ func getBody(c *http.Client, url string) (string, error) {
 }
 
 func TestWorkersMemoryBombRestartsTheWorker(t *testing.T) {
-	s := startServer(t, "workers", "--workers", "1", "--worker-memory", "256m", "--timeout", "20s")
+	// The in-process fence would stop the bomb first
+	// (TestAttackMemoryFenceBeforeWorkerMemory): this is the hard fence.
+	s := startServer(t, "workers", "--workers", "1", "--worker-memory", "256m", "--timeout", "20s", "--max-memory", "off")
 	s.crashes = true // the bombed worker's runtime reports its death
 	first := pidsOf(waitLogCount(t, s.log, workerReadyRE, 1))[0]
 

@@ -10,6 +10,9 @@
 // request as an [environ.Gateway], attached with [environ.WithGateway] and
 // read by the host with [environ.GatewayOf].
 //
+// [Certificate] holds the TLS certificate of an HTTPS server, read again
+// on demand (lsgi serve does on SIGHUP).
+//
 // [Catch] is the one place where an aborted response (a panic with
 // http.ErrAbortHandler) is caught where no server cuts the connection: in
 // CGI, FastCGI, lsgi call and package lsgitest.

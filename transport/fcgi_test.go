@@ -2,7 +2,9 @@ package transport_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -120,6 +122,88 @@ func TestFastCGIMux(t *testing.T) {
 			out, ended := fcgiRequest(t, addr, tt.uri)
 			if !ended || !strings.HasSuffix(out, tt.want) {
 				t.Errorf("ended %v, stdout %q, want it to end with %q", ended, out, tt.want)
+			}
+		})
+	}
+}
+
+// TestFastCGIServerShutdown shuts down while a request is in flight: the
+// request finishes and gets its END_REQUEST, Shutdown returns once it has,
+// and a handler that never returns makes Shutdown give up at its context.
+func TestFastCGIServerShutdown(t *testing.T) {
+	tests := []struct {
+		desc    string
+		release bool // the handler returns when told; else it hangs
+	}{
+		{"the request in flight finishes", true},
+		{"a request that never ends is cut at the grace period", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			started, release := make(chan struct{}), make(chan struct{})
+			srv := &transport.FastCGIServer{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				close(started)
+				<-release
+				io.WriteString(w, "finished")
+			})}
+			defer close(release)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			type result struct {
+				out   string
+				ended bool
+			}
+			answered := make(chan result, 1)
+			go func() {
+				out, ended := fcgiRequest(t, ln.Addr().String(), "/x")
+				answered <- result{out, ended}
+			}()
+			<-started
+
+			grace := 5 * time.Second
+			if !tt.release {
+				grace = 300 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			defer cancel()
+			shut := make(chan error, 1)
+			go func() { shut <- srv.Shutdown(ctx) }()
+			if !tt.release {
+				select {
+				case err := <-shut:
+					if !errors.Is(err, context.DeadlineExceeded) {
+						t.Errorf("Shutdown = %v, want the context's deadline", err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("Shutdown did not give up at its context's deadline")
+				}
+				if r := <-answered; r.ended {
+					t.Errorf("the cut request looks complete: %q", r.out)
+				}
+				return
+			}
+			select {
+			case err := <-shut:
+				t.Fatalf("Shutdown returned (%v) while a request was in flight", err)
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+				t.Errorf("the server still accepts connections during its shutdown")
+			}
+			release <- struct{}{}
+			r := <-answered
+			if !r.ended || !strings.HasSuffix(r.out, "finished") {
+				t.Errorf("the request in flight: ended %v, stdout %q", r.ended, r.out)
+			}
+			if err := <-shut; err != nil {
+				t.Errorf("Shutdown = %v", err)
+			}
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+				t.Errorf("Serve = %v, want http.ErrServerClosed", err)
 			}
 		})
 	}

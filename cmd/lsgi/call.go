@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lsgi/lsgi/host"
 	"github.com/lsgi/lsgi/transport"
@@ -27,6 +28,7 @@ type callFlags struct {
 	method, body, file, target string
 	trust                      bool
 	headers                    headerFlags
+	timeout                    time.Duration
 }
 
 // parseCall reads the arguments of lsgi call; it returns the exit code when
@@ -38,6 +40,7 @@ func parseCall(args []string, stderr io.Writer) (*callFlags, int, bool) {
 	fs.StringVar(&c.method, "X", "GET", "request `method`")
 	fs.StringVar(&c.body, "d", "", "request `body`")
 	fs.BoolVar(&c.trust, "trust", false, "open the whole Lua standard library (io, os, debug) to the app")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline of the request; an app past it is interrupted (504)")
 	fs.Var(&c.headers, "H", "request header `'Name: value'` (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: lsgi call [flags] FILE [PATH]\n\nRun the LSGI app in FILE once, in process, for PATH (default /), and print the response.\n\nflags:\n")
@@ -97,7 +100,7 @@ func call(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := host.NewApp(host.App{File: c.file}, host.Config{Trust: c.trust, Logger: logger})
+	h, err := host.NewApp(host.App{File: c.file}, host.Config{Trust: c.trust, Timeout: c.timeout, Logger: logger})
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1

@@ -4,6 +4,8 @@
 //	lsgi serve [flags] [DIR]   serve the apps in DIR (default ./plugins) over HTTP or FastCGI
 //	lsgi cgi FILE              run one request as a CGI program
 //	lsgi call FILE [PATH]      run an app once in process and print its response
+//	lsgi new NAME              write a new app into ./plugins
+//	lsgi check [DIR]           load every app and run it once: for CI
 //	lsgi version               print the version
 //
 // Run "lsgi serve -h" for the flags.
@@ -28,6 +30,9 @@ commands:
   cgi FILE              run one request with the app in FILE, as a CGI program
   call [flags] FILE [PATH]
                         run the app in FILE once, in process, and print its response
+  new [--router] NAME   write a new app, served at /NAME, into ./plugins (--dir DIR)
+  check [flags] [DIR]   load every app in DIR as serve would, run each once on GET /
+                        through lsgi.validator, and exit 1 if any failed (for CI)
   version               print the version
 
 Run "lsgi <command> -h" for the flags of a command.
@@ -46,6 +51,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCGI(args[1:], stdout, stderr)
 	case "call":
 		return call(args[1:], stdout, stderr)
+	case "new":
+		return newApp(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "lsgi %s\n", host.Version)
 		return 0

@@ -39,6 +39,7 @@ type workerOptions struct {
 
 	fs      *flag.FlagSet
 	fastCGI bool
+	tls     bool               // the workers serve HTTPS (--certfile)
 	worker  *supervisor.Worker // set in a worker process
 }
 
@@ -59,7 +60,7 @@ func addWorkerFlags(fs *flag.FlagSet) *workerOptions {
 // worker attribute; with --workers it runs the supervisor until it stops
 // and returns done with the exit code; otherwise it checks that no
 // worker-only flag was given.
-func (o *workerOptions) start(args []string, bind string, fastCGI bool, level slog.Level, logger *slog.Logger, stderr io.Writer) (_ *slog.Logger, code int, done bool) {
+func (o *workerOptions) start(args []string, bind string, fastCGI bool, logs logSetup, logger *slog.Logger, stderr io.Writer) (_ *slog.Logger, code int, done bool) {
 	o.fastCGI = fastCGI
 	w, err := supervisor.WorkerFromEnv()
 	if err != nil {
@@ -83,7 +84,7 @@ func (o *workerOptions) start(args []string, bind string, fastCGI bool, level sl
 		// The supervisor's log and its workers' output share stderr: one
 		// lock keeps their lines whole.
 		out := &lockedWriter{w: stderr}
-		logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+		logger = logs.newLogger(out)
 		return logger, superviseWorkers(o, args, bind, logger, out), true
 	}
 	return logger, 0, false
@@ -114,25 +115,23 @@ func (o *workerOptions) enterWorker(w *supervisor.Worker, logger *slog.Logger) (
 }
 
 // listen returns the listener to serve on: in a worker, the supervisor's
-// socket (and the worker then reports ready: its apps are loaded);
-// otherwise a new one on bind.
+// socket; otherwise a new one on bind.
 func (o *workerOptions) listen(bind string) (net.Listener, error) {
 	if o.worker == nil {
 		return listen(bind)
 	}
-	listener := o.worker.Listener
 	if o.fastCGI {
-		listener = func() (net.Listener, error) { return o.worker.FastCGIListener(o.graceful) }
+		return o.worker.FastCGIListener(o.graceful)
 	}
-	ln, err := listener()
-	if err != nil {
-		return nil, err
+	return o.worker.Listener()
+}
+
+// ready tells the supervisor, in a worker, that its apps are loaded.
+func (o *workerOptions) ready() error {
+	if o.worker == nil {
+		return nil
 	}
-	if err := o.worker.Ready(); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
+	return o.worker.Ready()
 }
 
 // count returns h, counting requests against --max-requests in a worker.
@@ -198,8 +197,11 @@ func superviseWorkers(o *workerOptions, args []string, bind string, logger *slog
 		return 1
 	}
 	scheme := "http"
-	if o.fastCGI {
+	switch {
+	case o.fastCGI:
 		scheme = "fastcgi"
+	case o.tls:
+		scheme = "https"
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

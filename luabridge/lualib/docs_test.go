@@ -1,6 +1,7 @@
 package lualib
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lsgi/lsgi/outbound"
 	lua "github.com/yuin/gopher-lua"
@@ -67,6 +69,11 @@ func TestDocsExamples(t *testing.T) {
 					f.services.HTTP = docsHTTPClient(t)
 				}
 				L := f.state(t)
+				// The examples run as a request does, under a deadline
+				// (lsgi.sleep waits only under one).
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				L.SetContext(context.WithValue(ctx, DeadlineKey{}, docsDeadline{}))
 				if err := L.DoString(docsPrelude); err != nil {
 					t.Fatal(err)
 				}
@@ -105,6 +112,12 @@ func TestDocsExamples(t *testing.T) {
 		}
 	}
 }
+
+// docsDeadline lets the examples move their deadline as a host would,
+// within the minute their context allows.
+type docsDeadline struct{}
+
+func (docsDeadline) Extend(d time.Duration) time.Time { return time.Now().Add(min(d, time.Minute)) }
 
 // docsRequests serves example_app the requests of example_requests, or a
 // GET / when there are none.

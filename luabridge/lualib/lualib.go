@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lsgi/lsgi/luabridge"
 	lua "github.com/yuin/gopher-lua"
@@ -90,6 +91,17 @@ type Options struct {
 	// plugin watcher does: parsed templates then never need checking
 	// against the files, which saves a stat per render.
 	Reloaded bool
+	// AssetsChanged, with Reloaded, counts the changes the host saw to
+	// the app's files that need no new version (templates, static
+	// files): a parsed template is checked against its files again once
+	// the count has moved. Nil means the files never change while a
+	// version serves.
+	AssetsChanged *atomic.Uint64
+	// Files returns a file of the app named as Lua errors name it
+	// ("plugins/blog/init.lua"), or nil: lsgi.middleware.errors shows the
+	// source around the app's frames on its development page. Nil means
+	// no sources.
+	Files func(file string) []byte
 }
 
 // Shared is the Go-side state shared by every Lua state of one app version:
@@ -106,12 +118,13 @@ type Shared struct {
 	app       string
 	services  *Services
 	settings  settingsFile
+	files     func(file string) []byte // Options.Files
 }
 
 // NewShared returns the shared state for one app version configured by opts.
 func NewShared(opts Options) *Shared {
 	s := &Shared{fsys: opts.FS, dev: opts.Dev, logger: opts.Logger, app: opts.App, services: opts.Services,
-		limits: opts.Limits.WithDefaults()}
+		limits: opts.Limits.WithDefaults(), files: opts.Files}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -120,6 +133,7 @@ func NewShared(opts Options) *Shared {
 	}
 	s.templates.init()
 	s.templates.reloaded = opts.Reloaded
+	s.templates.epoch = opts.AssetsChanged
 	return s
 }
 
@@ -140,6 +154,8 @@ func (s *Shared) Preload(L *lua.LState) {
 	L.PreloadModule(ModCrypto, openCrypto)
 	L.PreloadModule(ModDB, s.openDB)
 	L.PreloadModule(ModHTTP, s.openHTTP)
+	L.PreloadModule(ModLog, s.openLog)
+	L.PreloadModule(ModLSGI, openLSGI)
 	for name := range luaModules {
 		L.PreloadModule(name, luaLoader(name))
 	}

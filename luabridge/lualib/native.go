@@ -32,6 +32,7 @@ func (s *Shared) openNative(L *lua.LState) int {
 		"parse_multipart": nativeParseMultipart,
 		"gzip":            nativeGzip,
 		"static":          s.nativeStatic,
+		"dev_page":        s.nativeDevPage,
 		// The HTTP rules lsgi.validator checks, from the one place they
 		// are written (package httpsyntax).
 		"is_token":           nativePredicate(httpsyntax.IsToken),

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
+	"strings"
 	"sync"
 
 	"github.com/lsgi/lsgi/appdb"
@@ -175,6 +177,15 @@ func (s *Services) httpClient() (*outbound.Client, error) {
 		s.defaultHTTP = c
 	}
 	return s.defaultHTTP, nil
+}
+
+// ReadAtLoad reports whether the toolkit reads a file of an app's folder
+// (named relative to the folder) once per app version rather than as
+// requests need it: the settings file of lsgi.config and the migrations of
+// lsgi.db. A change to such a file needs a new version of the app, as a
+// change to its Lua code does; templates and static files are read fresh.
+func ReadAtLoad(name string) bool {
+	return name == SettingsFile || (path.Dir(name) == appdb.MigrationsDir && strings.HasSuffix(name, ".sql"))
 }
 
 // PrepareApp readies the services for a new version of the app called

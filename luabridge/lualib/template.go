@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lsgi/lsgi/luabridge"
@@ -30,7 +31,8 @@ const racyWindow = 2 * time.Second
 
 // templateCache holds the parsed templates of one app version.
 type templateCache struct {
-	reloaded bool // see templateEntry.stale
+	reloaded bool           // see templateEntry.stale
+	epoch    *atomic.Uint64 // Options.AssetsChanged; nil when there is none
 	mu       sync.Mutex
 	entries  map[string]*templateEntry
 	bufs     sync.Pool
@@ -48,6 +50,7 @@ type templateEntry struct {
 	names  []string
 	stamps []fileStamp
 	tmpl   *template.Template
+	epoch  uint64        // templateCache.epoch when the files were last checked
 	fast   *fastTemplate // tmpl compiled for the fast path, if it can be
 	tried  bool          // compiling fast was tried (tmpl has been escaped)
 }
@@ -60,16 +63,26 @@ type fileStamp struct {
 }
 
 // stale reports whether any file of e changed since it was parsed. With
-// reloaded set, the host replaces the whole app version (and this cache)
-// when a file changes, so a parsed template is never stale and renders need
-// not touch the file system.
-func (e *templateEntry) stale(fsys fs.FS, reloaded bool) bool {
+// reloaded set, the host loads a new version of the app (with a new cache)
+// when its code changes and counts the changes to its other files in
+// epoch: a parsed template is checked against its files only once epoch
+// has moved, so renders need not touch the file system. e.mu must be held.
+func (e *templateEntry) stale(fsys fs.FS, reloaded bool, epoch uint64) bool {
 	if e.tmpl == nil {
 		return true
 	}
-	if reloaded {
+	if reloaded && e.epoch == epoch {
 		return false
 	}
+	if e.changed(fsys) {
+		return true
+	}
+	e.epoch = epoch
+	return false
+}
+
+// changed reports whether a file of e differs from what was parsed.
+func (e *templateEntry) changed(fsys fs.FS) bool {
 	now := time.Now()
 	for i, name := range e.names {
 		fi, err := appfs.Stat(fsys, name)
@@ -133,10 +146,15 @@ func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, *te
 	}
 	c.mu.Unlock()
 
+	var epoch uint64
+	if c.epoch != nil {
+		epoch = c.epoch.Load()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stale(fsys, c.reloaded) {
+	if e.stale(fsys, c.reloaded, epoch) {
 		e.tmpl, e.fast, e.tried = nil, nil, false
+		e.epoch = epoch
 		if err := e.parse(fsys); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				// Forget names that do not exist, so that the cache cannot

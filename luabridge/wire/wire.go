@@ -12,6 +12,7 @@ package wire
 import (
 	"io/fs"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/lsgi/lsgi/luabridge"
 	"github.com/lsgi/lsgi/luabridge/lualib"
@@ -73,6 +74,15 @@ type App struct {
 	// nil means nowhere (a single-file plugin shares its folder with other
 	// plugins, whose sources are not for serving).
 	Assets fs.FS
+
+	// AssetsChanged counts the changes to Assets the host saw while this
+	// version serves (see lualib.Options.AssetsChanged); nil means none.
+	AssetsChanged *atomic.Uint64
+
+	// Files returns a file of the app named as Lua errors name it, or
+	// nil: under Options.Dev, error pages show the source around each of
+	// the app's frames. Nil means no sources.
+	Files func(file string) []byte
 }
 
 // Program compiles app's main chunk with the toolkit wired in. A syntax
@@ -88,9 +98,12 @@ func Program(app App, opts Options) (*luabridge.Program, error) {
 		Dev:      opts.Dev,
 		Logger:   opts.Logger,
 		Reloaded: true,
-		App:      app.Name,
-		Services: opts.Services,
-		Limits:   opts.Limits,
+
+		AssetsChanged: app.AssetsChanged,
+		Files:         app.Files,
+		App:           app.Name,
+		Services:      opts.Services,
+		Limits:        opts.Limits,
 	})
 	popts := luabridge.ProgramOptions{
 		FS:     app.Modules,

@@ -63,6 +63,7 @@ type Server struct {
 	BeforeRequest func() (closeAfter bool)
 
 	mu         sync.Mutex
+	onShutdown []func()
 	listeners  map[net.Listener]struct{}
 	conns      map[*conn]struct{}
 	inShutdown atomic.Bool
@@ -185,6 +186,15 @@ func (s *Server) untrack(c *conn) {
 	s.wg.Done()
 }
 
+// RegisterOnShutdown registers f to run, in a goroutine of its own, when
+// Shutdown begins, as [http.Server.RegisterOnShutdown] does: for responses
+// that never end by themselves (a stream of events) to be ended.
+func (s *Server) RegisterOnShutdown(f func()) {
+	s.mu.Lock()
+	s.onShutdown = append(s.onShutdown, f)
+	s.mu.Unlock()
+}
+
 // Shutdown stops the server gracefully: it closes the listeners and the
 // idle connections, and waits for the connections in flight to finish
 // their request (each then closes) or for ctx to end, whichever comes
@@ -195,6 +205,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.inShutdown.Swap(true) {
 		close(s.done)
+		for _, f := range s.onShutdown {
+			go f()
+		}
 	}
 	for ln := range s.listeners {
 		ln.Close()

@@ -5,8 +5,10 @@
 --   local errors = require "lsgi.middleware.errors"
 --   app = errors(app [, opts])          (also errors.wrap(app, opts))
 --       opts.dev   true: for loopback clients (REMOTE_ADDR in 127.0.0.0/8
---                  or ::1), a 500 page shows the error and its Lua
---                  traceback; false: never. Default: the host's --dev mode.
+--                  or ::1), a 500 page shows the error, the app's frames
+--                  and their source (the host's development page, JSON for
+--                  clients that prefer it); false: never. Default: the
+--                  host's --dev mode.
 --       opts.log   false: do not log caught errors (default true)
 --
 -- How it works
@@ -29,29 +31,12 @@
 local native = require "lsgi._native"
 local body = require "lsgi.body"
 local util = require "lsgi.util"
-local html = require "lsgi.html"
 local Response = require "lsgi.response"
 local type, tostring, setmetatable, ipairs = type, tostring, setmetatable, ipairs
-local concat = table.concat
 
 local M = {}
 
 local PLAIN_500 = "Internal Server Error\n"
-
-local function error_page(err, trace, environ)
-  local msg = html.escape(native.tostring(err))
-  return concat({
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>500 Internal Server Error</title>",
-    "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;overflow:auto}</style>",
-    "</head><body><h1>500 Internal Server Error</h1>",
-    "<p>", html.escape(environ.REQUEST_METHOD or ""), " ",
-    html.escape((environ.SCRIPT_NAME or "") .. (environ.PATH_INFO or "")), "</p>",
-    "<h2>Error</h2><pre>", msg, "</pre>",
-    "<h2>Traceback</h2><pre>", html.escape(trace or ""), "</pre>",
-    "<p>This page is shown because the server runs in development mode and you are on this machine.</p>",
-    "</body></html>\n",
-  })
-end
 
 -- respond calls start_response with exc_info and returns the chunk to send.
 local function respond(opts, environ, start_response, err, trace)
@@ -78,7 +63,9 @@ local function respond(opts, environ, start_response, err, trace)
   end
   local text, ctype = PLAIN_500, "text/plain; charset=utf-8"
   if opts.dev and util.is_loopback(environ.REMOTE_ADDR) then
-    text, ctype = error_page(err, trace, environ), "text/html; charset=utf-8"
+    -- The host's development page: the app's frames with their source,
+    -- JSON for clients that prefer it.
+    text, ctype = native.dev_page(err, trace, environ)
   end
   start_response("500 Internal Server Error", {
     { "Content-Type", ctype },

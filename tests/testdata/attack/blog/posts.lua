@@ -1,0 +1,1 @@
+return {secret = "the blog's private module"}
