@@ -316,9 +316,15 @@ func appendRemote(dst Vars, r *Request) Vars {
 	return append(dst, Var{schemeKey, "http"})
 }
 
-// listenerHostPort returns the host, bracketed if IPv6 (RFC 3875 4.1.14), and
-// the port of the address the request was received on, or "" for each that
-// is unknown. A TCP address costs one allocation for both strings.
+// ServerNamePort returns SERVER_NAME and SERVER_PORT as [Build] derives
+// them from a listener address ([Request.LocalAddr]): the host, bracketed
+// if IPv6 (RFC 3875 4.1.14), and the port, or "" for each that is unknown.
+// A transport that serves many requests on one connection can compute them
+// once and pass them in a [Gateway].
+func ServerNamePort(addr net.Addr) (name, port string) { return listenerHostPort(addr) }
+
+// listenerHostPort is ServerNamePort. A TCP address costs one allocation
+// for both strings.
 func listenerHostPort(addr net.Addr) (host, port string) {
 	switch a := addr.(type) {
 	case nil:

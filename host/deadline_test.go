@@ -83,3 +83,71 @@ func TestRequestDeadlineAfterFunc(t *testing.T) {
 		t.Errorf("a stopped AfterFunc ran: %q", <-ran)
 	}
 }
+
+// TestRequestDeadlineReuse checks a deadline serving request after
+// request, as the pooled exchange's does.
+func TestRequestDeadlineReuse(t *testing.T) {
+	var d requestDeadline
+	arm := func(parent context.Context, timeout time.Duration) {
+		d.arm(parent, time.Now(), timeout, timeout)
+	}
+	tests := []struct {
+		desc string
+		run  func(t *testing.T)
+	}{
+		{"a request in time keeps the channel for the next", func(t *testing.T) {
+			arm(context.Background(), time.Minute)
+			done := d.Done()
+			d.release()
+			arm(context.Background(), time.Minute)
+			if d.Done() != done || d.Err() != nil {
+				t.Error("a new channel, or an error, after a request in time")
+			}
+			d.release()
+		}},
+		{"a child still attached ends with its request", func(t *testing.T) {
+			arm(context.Background(), time.Minute)
+			child, cancel := context.WithCancel(&d)
+			defer cancel()
+			d.release()
+			select {
+			case <-child.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("the child outlived its request")
+			}
+			arm(context.Background(), time.Minute)
+			if d.Err() != nil {
+				t.Errorf("the next request starts ended: %v", d.Err())
+			}
+			d.release()
+		}},
+		{"a request past its deadline leaves the next one whole", func(t *testing.T) {
+			arm(context.Background(), 10*time.Millisecond)
+			<-d.Done()
+			d.release()
+			arm(context.Background(), time.Minute)
+			select {
+			case <-d.Done():
+				t.Error("the next request's context is done")
+			default:
+			}
+			d.release()
+		}},
+		{"a client that leaves as its request ends does not reach the next", func(t *testing.T) {
+			first, cancel := context.WithCancel(context.Background())
+			arm(first, time.Minute)
+			gen := d.gen
+			d.release()
+			arm(context.Background(), time.Minute)
+			cancel()
+			d.parentDone(gen, first) // as the callback that started before release
+			if err := d.Err(); err != nil {
+				t.Errorf("the next request's context: Err = %v, want nil", err)
+			}
+			d.release()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, tt.run)
+	}
+}

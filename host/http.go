@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lsgi/lsgi/environ"
+	"github.com/lsgi/lsgi/internal/coalesce"
 )
 
 // ReasonSetter is an [http.ResponseWriter] that can send a reason phrase of
@@ -40,6 +41,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.req.Body = r.Body
 	}
 	err := h.ServeRequest(r.Context(), &x.w, &x.req)
+	if serr := x.w.endSending(); serr != nil && err == nil {
+		err = ErrAborted // the client is gone: what was handed over did not reach it
+	}
 	x.w.disarm()
 	*x = httpExchange{}
 	httpPool.Put(x)
@@ -65,6 +69,40 @@ type httpWriter struct {
 	written  int64
 	deadline time.Time // the request's, once the app runs
 	armed    bool      // the write deadline is set
+
+	coalesce  bool             // flushed pieces may go out from snd
+	snd       *coalesce.Sender // sends the body once it streams, when coalescing
+	unframed  bool             // no Content-Length: the first flush fixes chunked framing
+	flushedAt bool             // something was flushed
+}
+
+// Coalesce implements [Coalescer].
+func (a *httpWriter) Coalesce() { a.coalesce = true }
+
+// maxCoalesced bounds the body bytes a sender keeps pending.
+const maxCoalesced = 64 << 10
+
+// endSending waits for the sender, if one runs, to send what it holds.
+func (a *httpWriter) endSending() error {
+	if a.snd == nil {
+		return nil
+	}
+	err := a.snd.Close()
+	a.snd = nil
+	return err
+}
+
+// sendBatch writes and flushes one batch of the body, from the sender.
+func (a *httpWriter) sendBatch(p []byte) error {
+	n, err := a.w.Write(p)
+	a.written += int64(n)
+	if err != nil {
+		return err
+	}
+	if err := a.controller().Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 func (a *httpWriter) AddHeader(name, value string) {
@@ -73,6 +111,8 @@ func (a *httpWriter) AddHeader(name, value string) {
 }
 
 func (a *httpWriter) WriteHeader(status int, reason string) error {
+	_, hasLength := a.header["Content-Length"]
+	a.unframed = !hasLength
 	if _, ok := a.header["Content-Type"]; !ok {
 		a.header["Content-Type"] = nil // send none rather than a sniffed one
 	}
@@ -84,6 +124,24 @@ func (a *httpWriter) WriteHeader(status int, reason string) error {
 }
 
 func (a *httpWriter) Write(chunk string, flush bool) error {
+	if a.unframed && !a.flushedAt && chunk != "" {
+		// A body of unknown length is framed chunked, not given a
+		// Content-Length net/http would compute at the end of a short
+		// response (docs/SPEC.md 7.3): flush its first piece.
+		flush = true
+	}
+	a.flushedAt = a.flushedAt || flush
+	if a.snd != nil {
+		return a.snd.Write(chunk, flush)
+	}
+	if flush && a.coalesce && chunk != "" && a.flushedAt && a.written > 0 {
+		// Streaming: from the second flushed piece on, a sender writes
+		// while the app goes on.
+		a.armWrite()
+		a.controller() // made here: the sender and lsgi.extend_deadline both use it
+		a.snd = coalesce.Start(a.sendBatch, maxCoalesced)
+		return a.snd.Write(chunk, true)
+	}
 	if chunk != "" {
 		if a.written+int64(len(chunk)) > smallResponse {
 			a.armWrite()

@@ -31,6 +31,7 @@ type response struct {
 	cut      bool // the app produced more than its Content-Length
 	flushed  bool // something was flushed to the client
 	aborted  bool // the client left before any response
+	exact    bool // the app asked for exact chunks (no coalescing)
 
 	id string // the request's id, sent as X-Request-Id
 }
@@ -85,6 +86,10 @@ func (r *response) AddHeader(name, value string) {
 	r.fields = append(r.fields, headerField{name, value})
 }
 
+// ExactChunks implements luabridge.ExactChunksWriter: the app asked that
+// every flushed chunk be sent on its own before it goes on.
+func (r *response) ExactChunks() { r.exact = true }
+
 // Start implements luabridge.ResponseWriter.
 func (r *response) Start(status int, reason string, contentLength int64) (bool, error) {
 	r.declared = contentLength
@@ -107,6 +112,9 @@ func (r *response) Start(status int, reason string, contentLength int64) (bool, 
 		r.w.AddHeader(f.name, f.value)
 	}
 	r.status = status
+	if c, ok := r.w.(Coalescer); ok && !r.exact && !r.noBody {
+		c.Coalesce()
+	}
 	return !r.noBody, r.w.WriteHeader(status, reason)
 }
 
@@ -124,18 +132,10 @@ func (r *response) Write(chunk string, flush bool) error {
 		}
 	}
 	written := r.written + int64(len(chunk))
-	switch {
-	case r.declared >= 0 && written == r.declared:
+	if r.declared >= 0 && written == r.declared {
 		// The body is complete: the end of the response sends it, so skip
 		// the extra flush.
 		flush = false
-	case !flush && (r.declared >= 0 || r.flushed):
-		// More is at hand: let it share the write.
-	default:
-		// Flushed at least once, a body of unknown length is framed
-		// chunked rather than given a Content-Length that the transport
-		// would compute at the end of a short response (docs/SPEC.md 7.3).
-		flush = true
 	}
 	r.flushed = r.flushed || flush
 	r.written = written

@@ -64,11 +64,27 @@ type ResponseWriter interface {
 	WriteHeader(status int, reason string) error
 
 	// Write sends a piece of the body. With flush, the piece (and what
-	// came before it) is on its way to the client when Write returns;
-	// without, it may wait in a buffer until the next flush or the end of
-	// the response. An empty chunk with flush sends what is buffered,
-	// headers included. An error means the client is gone.
+	// came before it) is on its way to the client when Write returns
+	// (handed to a sender, for a [Coalescer] told to coalesce); without,
+	// it may wait in a buffer until the next flush or the end of the
+	// response. An empty chunk with flush sends what is buffered, headers
+	// included. An error means the client is gone.
 	Write(chunk string, flush bool) error
+}
+
+// Coalescer is a [ResponseWriter] that can send the body from a goroutine
+// of its own while the app produces the next piece (PEP 3333: a server may
+// "continue transmission while the application produces the next block").
+// The host calls Coalesce before WriteHeader for a response that may be
+// sent so: one with a body, whose app did not ask for exact chunks
+// (docs/SPEC.md 7.4). Write with flush then returns once the piece is
+// handed over rather than sent, and the pieces that pile up before the
+// sender gets to them go out together; the transport sends everything
+// before the response ends, and a Write after the client is gone returns
+// the error. Without the call, flush means what [ResponseWriter] says.
+type Coalescer interface {
+	ResponseWriter
+	Coalesce()
 }
 
 // ErrAborted is what [Handler.ServeRequest] returns when the response must
@@ -99,6 +115,7 @@ func (h *Handler) ServeRequest(ctx context.Context, w ResponseWriter, r *Request
 	rd := h.armRead(w, start)
 	x := exchangePool.Get().(*exchange)
 	defer x.release()
+	x.start = start
 	x.resp.reset(w, r.Method == http.MethodHead)
 	if h.access != nil || h.cfg.Metrics {
 		defer h.account(x, r, start, &err)
@@ -126,11 +143,13 @@ func (h *Handler) account(x *exchange, r *Request, start time.Time, err *error) 
 // exchange is the host's scratch space for one request, pooled so that the
 // cycle allocates little of its own.
 type exchange struct {
-	resp   response
-	vars   environ.Vars
-	body   limitedBody
-	req    luabridge.Request
-	flight flight // the memory fence's record of the request
+	start    time.Time
+	deadline requestDeadline // reused from request to request (deadline.go)
+	resp     response
+	vars     environ.Vars
+	body     limitedBody
+	req      luabridge.Request
+	flight   flight // the memory fence's record of the request
 
 	stats     *appStats // the app's counters, with Config.Metrics
 	unmatched bool      // no mount took the request
@@ -193,7 +212,8 @@ func (h *Handler) serve(ctx context.Context, x *exchange, r *Request) error {
 	vars = append(vars, environ.Var{Name: requestIDVar, Value: resp.id})
 	x.vars = vars // kept whole for the access log; release empties it
 
-	dl := newRequestDeadline(ctx, time.Now(), h.cfg.Timeout, h.cfg.MaxStreamTime)
+	dl := &x.deadline
+	dl.arm(ctx, x.start, h.cfg.Timeout, h.cfg.MaxStreamTime)
 	defer dl.release()
 	deadline, _ := dl.Deadline()
 	var out luabridge.ResponseWriter = resp

@@ -20,7 +20,10 @@
 //  3. Iterate the result; start_response only stores status and headers, which
 //     go out through [ResponseWriter.AddHeader] and [ResponseWriter.Start]
 //     just before the first non-empty chunk, or at the end of an empty body.
-//  4. Send each chunk through [ResponseWriter.Write], which flushes it.
+//  4. Send each chunk through [ResponseWriter.Write], asking for a flush
+//     when app code runs before the next one (the writer may hand it to a
+//     sender that coalesces, unless the app set lsgi.exact_chunks: see
+//     [ExactChunksWriter]).
 //  5. Call result:close() exactly once, whatever happened, under a fresh
 //     context so that it runs even after a timeout or a disconnect.
 //

@@ -28,7 +28,10 @@ func parseStatus(v lua.LValue) (int, string, error) {
 // real strings: numbers are refused rather than coerced. It also returns
 // the declared Content-Length (-1 when none) and whether Content-Type was
 // given.
-func parseHeaders(dst []headerField, v lua.LValue) ([]headerField, int64, bool, error) {
+//
+// names remembers the names that passed, so that the names an app sends
+// with every response are checked once per State.
+func parseHeaders(dst []headerField, v lua.LValue, names nameCache) ([]headerField, int64, bool, error) {
 	t, ok := v.(*lua.LTable)
 	if !ok {
 		return dst, -1, false, fmt.Errorf("headers must be an array of {name, value} pairs, got %s", describe(v))
@@ -52,14 +55,15 @@ func parseHeaders(dst []headerField, v lua.LValue) ([]headerField, int64, bool, 
 			return dst, -1, false, fmt.Errorf("headers[%d] must be a pair of two strings {name, value}, got {%s, %s}",
 				i, describe(pair.RawGetInt(1)), describe(pair.RawGetInt(2)))
 		}
-		if err := checkHeaderName(string(name)); err != nil {
+		kind, err := names.kind(string(name))
+		if err != nil {
 			return dst, -1, false, fmt.Errorf("headers[%d]: %w", i, err)
 		}
 		if err := checkHeaderValue(string(name), string(value)); err != nil {
 			return dst, -1, false, fmt.Errorf("headers[%d]: %w", i, err)
 		}
-		switch {
-		case strings.EqualFold(string(name), "Content-Length"):
+		switch kind {
+		case fieldContentLength:
 			cl, err := httpsyntax.ParseContentLength(string(value))
 			if err != nil {
 				return dst, -1, false, fmt.Errorf("headers[%d]: %w", i, err)
@@ -68,19 +72,78 @@ func parseHeaders(dst []headerField, v lua.LValue) ([]headerField, int64, bool, 
 				return dst, -1, false, fmt.Errorf("headers[%d]: two different Content-Length values", i)
 			}
 			contentLength = cl
-		case strings.EqualFold(string(name), "Content-Type"):
+		case fieldContentType:
 			hasType = true
 		}
 		dst = append(dst, headerField{string(name), string(value)})
 	}
 	// Every key must be one of the array entries: a map-style table such as
 	// {["Content-Type"] = "text/plain"} is a mistake, not an empty list.
+	if onlyArray(t, n) {
+		return dst, contentLength, hasType, nil
+	}
 	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
 		if idx, ok := k.(lua.LNumber); !ok || float64(idx) != float64(int(idx)) || int(idx) < 1 || int(idx) > n {
 			return dst, -1, false, fmt.Errorf("headers must be an array of {name, value} pairs; found the key %s (use {{\"Name\", \"value\"}, ...})", describeKey(k))
 		}
 	}
 	return dst, contentLength, hasType, nil
+}
+
+// onlyArray reports, without walking t, that its only keys are 1 to n,
+// when its layout says so; false means walk it.
+func onlyArray(t *lua.LTable, n int) bool {
+	if !fastTables {
+		return false
+	}
+	l := layoutOf(t)
+	return len(l.dict) == 0 && len(l.strdict) == 0 && lastNonNil(l.array) == n
+}
+
+// lastNonNil returns the length of a with its trailing nils cut.
+func lastNonNil(a []lua.LValue) int {
+	n := len(a)
+	for n > 0 && a[n-1] == lua.LNil {
+		n--
+	}
+	return n
+}
+
+// fieldKind is what a response header name is to the bridge.
+type fieldKind uint8
+
+const (
+	fieldOther fieldKind = iota
+	fieldContentLength
+	fieldContentType
+)
+
+// nameCache holds the header names a State has checked already, with
+// their kind, up to maxNameCache of them.
+type nameCache map[string]fieldKind
+
+const maxNameCache = 64
+
+// kind checks name (checkHeaderName) unless it passed before, and returns
+// its kind.
+func (c nameCache) kind(name string) (fieldKind, error) {
+	if k, ok := c[name]; ok {
+		return k, nil
+	}
+	if err := checkHeaderName(name); err != nil {
+		return 0, err
+	}
+	k := fieldOther
+	switch {
+	case strings.EqualFold(name, "Content-Length"):
+		k = fieldContentLength
+	case strings.EqualFold(name, "Content-Type"):
+		k = fieldContentType
+	}
+	if c != nil && len(c) < maxNameCache {
+		c[name] = k
+	}
+	return k, nil
 }
 
 func describeKey(k lua.LValue) string {

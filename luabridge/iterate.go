@@ -25,17 +25,22 @@ func (x *exchange) iterate(result lua.LValue) (bodyIterator, error) {
 	L := x.s.lstate
 	switch v := result.(type) {
 	case *lua.LFunction:
-		return &callIterator{L: L, fn: v}, nil
+		x.calls = callIterator{L: L, fn: v}
+		return &x.calls, nil
 	case *lua.LState:
-		return &threadIterator{L: L, co: v, resume: x.s.resume}, nil
+		x.threads = threadIterator{L: L, co: v, resume: x.s.resume}
+		return &x.threads, nil
 	case *lua.LTable:
 		if _, ok := L.GetMetaField(v, "__call").(*lua.LFunction); ok {
-			return &callIterator{L: L, fn: v}, nil
+			x.calls = callIterator{L: L, fn: v}
+			return &x.calls, nil
 		}
-		return &arrayIterator{x: x, t: v}, nil
+		x.arrays = arrayIterator{x: x, t: v}
+		return &x.arrays, nil
 	case *lua.LUserData:
 		if _, ok := L.GetMetaField(v, "__call").(*lua.LFunction); ok {
-			return &callIterator{L: L, fn: v}, nil
+			x.calls = callIterator{L: L, fn: v}
+			return &x.calls, nil
 		}
 	case lua.LString:
 		return nil, fmt.Errorf("the app returned a string (%d bytes) where an iterator of chunks is expected: return {s} instead", len(v))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/lsgi/lsgi/environ"
@@ -40,6 +39,19 @@ type ResponseWriter interface {
 	// client is gone.
 	Write(chunk string, flush bool) error
 }
+
+// ExactChunksWriter is a [ResponseWriter] that may send flushed chunks from
+// a goroutine of its own, several together (docs/SPEC.md 7.4). The bridge
+// calls ExactChunks before Start when the app set environ key
+// "lsgi.exact_chunks" to true: then every flushed chunk must be on its way,
+// on its own, when Write returns.
+type ExactChunksWriter interface {
+	ResponseWriter
+	ExactChunks()
+}
+
+// exactChunksKey is the environ key by which an app asks for exact chunks.
+const exactChunksKey = "lsgi.exact_chunks"
 
 // ErrBodyComplete tells the bridge that the response reached its declared
 // Content-Length: it stops iterating and closes the body.
@@ -105,16 +117,14 @@ func (e *ClientError) Unwrap() error { return e.Err }
 const closeTimeout = 5 * time.Second
 
 // exchange is the state of one request: wsgiref's BaseHandler for one run.
+// A State keeps one and resets it for each request.
 type exchange struct {
 	s    *State
 	w    ResponseWriter
 	ctx  context.Context
 	stop context.Context // Request.Stop, or nil
 	log  *slog.Logger
-
-	startFn, writeFn *lua.LFunction
-	input            inputStream // lsgi.input
-	errors           errorStream // lsgi.errors
+	objs *requestObjects // the Lua values of this request
 
 	called        bool // start_response was called (even if it raised)
 	valid         bool // and its last call succeeded
@@ -129,75 +139,105 @@ type exchange struct {
 	usedWrite    bool // the app used write(): the length is never known
 	clientErr    error
 	done         bool // the request is over; start_response and write refuse
+
+	// The iterators of the result, reused from request to request.
+	calls   callIterator
+	threads threadIterator
+	arrays  arrayIterator
+}
+
+// requestObjects are the Lua values a request hands its app, allocated
+// together. Each must be new for every request: an app may keep one past
+// its request, and a kept start_response, write or lsgi.input must then
+// refuse to act rather than reach a later request. start_response and
+// write are the State's Go functions; their upvalue, this request's
+// lsgi.input, tells a kept one from the current one.
+type requestObjects struct {
+	start, write lua.LFunction
+	upvalue      lua.Upvalue
+	upvalues     [1]*lua.Upvalue
+	input        lua.LUserData // lsgi.input
+	errors       lua.LUserData // lsgi.errors
+	in           inputStream
+	errs         errorStream
+	version      lua.LTable // lsgi.version, {1, 0}
+	versionItems [2]lua.LValue
+	env          lua.LTable
 }
 
 // Serve runs one request through the app on this state. ctx bounds the
-// whole request: when it ends, running Lua code is interrupted.
+// whole request: when it ends, running Lua code is interrupted. gopher-lua
+// looks at ctx.Done() before every instruction, so a context whose Done
+// is a plain field read costs the least (the host's is).
 //
 // It returns nil when the response was complete, a *[ClientError] when the
 // client went away, and an *[AppError] otherwise; the host turns those into
 // a 500, a 504, or an aborted connection.
 func (s *State) Serve(ctx context.Context, req *Request, w ResponseWriter) error {
 	L := s.lstate
-	x := &exchange{
+	o := new(requestObjects)
+	x := &s.x
+	*x = exchange{
 		s:             s,
 		w:             w,
 		ctx:           ctx,
 		stop:          req.Stop,
 		log:           s.prog.opts.Logger,
+		objs:          o,
 		contentLength: -1,
-		input:         inputStream{r: req.Body, limit: s.std.limits.MaxStringBytes},
 	}
+	o.in = inputStream{r: req.Body, limit: s.std.limits.MaxStringBytes}
 	if req.Body == nil {
-		x.input.r = http.NoBody
+		o.in.r = http.NoBody
 	}
 	method, _ := req.Vars.Get("REQUEST_METHOD")
 	uri, _ := req.Vars.Get("REQUEST_URI")
-	x.errors = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri, id: req.ID}
-	x.startFn = L.NewFunction(x.startResponse)
-	x.writeFn = L.NewFunction(x.write)
+	o.errs = errorStream{logger: x.log, app: s.prog.name, method: method, uri: uri, id: req.ID}
+	o.input = lua.LUserData{Value: &o.in, Env: L.Env, Metatable: s.inputMeta}
+	o.errors = lua.LUserData{Value: &o.errs, Env: L.Env, Metatable: s.errorsMeta}
+	o.upvalue.SetValue(&o.input)
+	o.upvalues[0] = &o.upvalue
+	o.start = lua.LFunction{IsG: true, Env: L.Env, GFunction: s.startG, Upvalues: o.upvalues[:]}
+	o.write = lua.LFunction{IsG: true, Env: L.Env, GFunction: s.writeG, Upvalues: o.upvalues[:]}
 
 	L.SetContext(ctx)
 	s.requestID = req.ID
 	err := x.run(x.environ(req))
 	s.requestID = ""
 	x.done = true
-	x.input.end()
-	x.errors.flush()
+	o.in.end()
+	o.errs.flush()
 	s.std.flush()
 	s.served++
+	s.shape.settle(&o.env)
 	L.RemoveContext()
 	L.SetTop(0)
+	x.w, x.objs = nil, nil
 	return err
+}
+
+// current reports whether the Go function running now (start_response or
+// write) belongs to the request being served.
+func (x *exchange) current(L *lua.LState) bool {
+	return !x.done && x.objs != nil && L.Get(lua.UpvalueIndex(1)) == lua.LValue(&x.objs.input)
 }
 
 // environ builds the request's environ table: a fresh plain table with no
 // metatable, so nothing an app does to it survives the request.
 func (x *exchange) environ(req *Request) *lua.LTable {
 	L := x.s.lstate
-	env := newEnvironBuilder(L, len(req.Vars)+8)
+	o := x.objs
+	env := newEnvironBuilder(L, &x.s.shape, &o.env, len(req.Vars)+8)
 	for _, v := range req.Vars {
-		env.set(v.Name, x.s.envValue(v.Name, v.Value))
+		env.setString(x.s, v.Name, v.Value)
 	}
-	version := L.CreateTable(2, 0)
-	version.RawSetInt(1, lua.LNumber(1))
-	version.RawSetInt(2, lua.LNumber(0))
-	env.set("lsgi.version", version)
-
-	input := L.NewUserData()
-	input.Value = &x.input
-	input.Metatable = x.s.inputMeta
-	env.set("lsgi.input", input)
-
-	errs := L.NewUserData()
-	errs.Value = &x.errors
-	errs.Metatable = x.s.errorsMeta
-	env.set("lsgi.errors", errs)
-
-	env.set("lsgi.multithread", lua.LFalse)
-	env.set("lsgi.multiprocess", lua.LTrue)
-	env.set("lsgi.run_once", lua.LBool(req.RunOnce))
-	env.set("lsgi.input_terminated", lua.LTrue)
+	env.setListed("lsgi.version", newArray(L, &o.version, o.versionItems[:0], lua.LNumber(1), lua.LNumber(0)))
+	env.setListed("lsgi.input", &o.input)
+	env.setListed("lsgi.errors", &o.errors)
+	env.setListed("lsgi.multithread", lua.LFalse)
+	env.setListed("lsgi.multiprocess", lua.LTrue)
+	env.setListed("lsgi.run_once", lua.LBool(req.RunOnce))
+	env.setListed("lsgi.input_terminated", lua.LTrue)
 	return env.finish()
 }
 
@@ -206,7 +246,7 @@ func (x *exchange) run(env *lua.LTable) error {
 	L := x.s.lstate
 	L.Push(x.s.app)
 	L.Push(env)
-	L.Push(x.startFn)
+	L.Push(&x.objs.start)
 	if err := L.PCall(2, 1, nil); err != nil {
 		return x.fail(err)
 	}
@@ -277,9 +317,12 @@ func (x *exchange) commit(known int64) error {
 	length := x.contentLength
 	if length < 0 && known >= 0 {
 		length = known
-		x.w.AddHeader("Content-Length", strconv.FormatInt(known, 10))
+		x.w.AddHeader("Content-Length", x.s.lengthText(known))
 	}
 	x.sent = true
+	if ew, ok := x.w.(ExactChunksWriter); ok && x.objs.env.RawGetString(exactChunksKey) == lua.LTrue {
+		ew.ExactChunks()
+	}
 	allowed, err := x.w.Start(x.code, x.reason, length)
 	if err != nil {
 		x.clientErr = err
@@ -291,7 +334,7 @@ func (x *exchange) commit(known int64) error {
 
 // startResponse is start_response(status, headers [, exc_info]).
 func (x *exchange) startResponse(L *lua.LState) int {
-	if x.done {
+	if !x.current(L) {
 		L.RaiseError("start_response: called after its request ended")
 	}
 	excInfo := L.Get(3)
@@ -312,21 +355,21 @@ func (x *exchange) startResponse(L *lua.LState) int {
 	if err != nil {
 		L.RaiseError("start_response: %s", err.Error())
 	}
-	headers, cl, hasType, err := parseHeaders(x.s.headers[:0], L.Get(2))
+	headers, cl, hasType, err := parseHeaders(x.s.headers[:0], L.Get(2), x.s.headerNames)
 	x.s.headers = headers
 	if err != nil {
 		L.RaiseError("start_response: %s", err.Error())
 	}
 	x.code, x.reason, x.contentLength, x.hasType = code, reason, cl, hasType
 	x.valid = true
-	L.Push(x.writeFn)
+	L.Push(&x.objs.write)
 	return 1
 }
 
 // write is the imperative output path returned by start_response. Its
 // first call sends the headers, even write("").
 func (x *exchange) write(L *lua.LState) int {
-	if x.done {
+	if !x.current(L) {
 		L.RaiseError("write: called after its request ended")
 	}
 	data, ok := L.Get(1).(lua.LString)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,6 +29,14 @@ type recorder struct {
 	limit       int64 // like the host: cut at the declared length
 	failWriteAt int   // the nth Write fails as a client disconnect (1-based)
 	writes      int
+	exact       bool // ExactChunks was called
+}
+
+func (r *recorder) ExactChunks() {
+	if r.starts > 0 {
+		panic("ExactChunks after Start")
+	}
+	r.exact = true
 }
 
 func newRecorder() *recorder { return &recorder{header: http.Header{}, length: -1} }
@@ -373,6 +382,28 @@ func TestContractErrors(t *testing.T) {
 	}
 }
 
+func TestExactChunks(t *testing.T) {
+	tests := []struct {
+		desc, set string
+		want      bool
+	}{
+		{"not asked", "", false},
+		{"asked", `e["lsgi.exact_chunks"] = true`, true},
+		{"only true asks", `e["lsgi.exact_chunks"] = "yes"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			rec := newRecorder()
+			if err, _ := serveOnce(t, `return function(e, sr) `+tt.set+` sr("200 OK", {}) return {"a", "b"} end`, rec, ""); err != nil {
+				t.Fatal(err)
+			}
+			if rec.exact != tt.want {
+				t.Errorf("ExactChunks called: %v, want %v", rec.exact, tt.want)
+			}
+		})
+	}
+}
+
 func TestStaleCallablesRaise(t *testing.T) {
 	pool, _ := newTestPool(t, `return function(e, sr)
 		if e.PATH_INFO == "/stash" then stashed_w = sr("200 OK", {}) stashed_sr = sr return {"stashed"} end
@@ -574,33 +605,92 @@ func TestFastTablesActive(t *testing.T) {
 	}
 }
 
-func TestEnvironBuilder(t *testing.T) {
-	L := lua.NewState()
-	defer L.Close()
-	b := newEnvironBuilder(L, 8)
-	b.set("REQUEST_METHOD", lua.LString("GET"))
-	b.set("X_CUSTOM", lua.LString("x"))
-	tb := b.finish()
+// pairsOf returns what next() walks in t, key by key, failing on a key
+// seen twice (a walk that would not end).
+func pairsOf(t *testing.T, tb *lua.LTable) map[string]string {
+	t.Helper()
 	got := map[string]string{}
 	for k, v := tb.Next(lua.LNil); k != lua.LNil; k, v = tb.Next(k) {
+		if _, dup := got[k.String()]; dup {
+			t.Fatalf("next() returned %s twice", k)
+		}
 		got[k.String()] = v.String()
 	}
-	want := map[string]string{"REQUEST_METHOD": "GET", "X_CUSTOM": "x"}
-	if len(got) != len(want) || got["REQUEST_METHOD"] != "GET" || got["X_CUSTOM"] != "x" {
-		t.Errorf("next() saw %v, want %v", got, want)
+	return got
+}
+
+func TestEnvironShape(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	var shape environShape
+	build := func(kv ...string) *lua.LTable {
+		b := newEnvironBuilder(L, &shape, new(lua.LTable), len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			b.set(kv[i], lua.LString(kv[i+1]))
+		}
+		return b.finish()
 	}
-	if v := tb.RawGetString("PATH_INFO"); v != lua.LNil {
-		t.Errorf("an unset template key reads %v, want nil", v)
+	tests := []struct {
+		desc string
+		run  func(t *testing.T)
+	}{
+		{"a listed key and a new one", func(t *testing.T) {
+			tb := build("REQUEST_METHOD", "GET", "X_CUSTOM", "x")
+			if got := pairsOf(t, tb); len(got) != 2 || got["REQUEST_METHOD"] != "GET" || got["X_CUSTOM"] != "x" {
+				t.Errorf("next() saw %v", got)
+			}
+			if v := tb.RawGetString("PATH_INFO"); v != lua.LNil {
+				t.Errorf("a listed key not set reads %v, want nil", v)
+			}
+			tb.RawSetString("PATH_INFO", lua.LString("/x"))
+			if got := pairsOf(t, tb); got["PATH_INFO"] != "/x" {
+				t.Errorf("next() after setting PATH_INFO saw %v", got)
+			}
+			shape.settle(tb)
+		}},
+		{"a key gained by an earlier table is listed, once", func(t *testing.T) {
+			tb := build("X_CUSTOM", "y")
+			if got := pairsOf(t, tb); len(got) != 1 || got["X_CUSTOM"] != "y" {
+				t.Errorf("next() saw %v", got)
+			}
+			other := build("REQUEST_METHOD", "POST")
+			if got := pairsOf(t, other); len(got) != 1 || other.RawGetString("X_CUSTOM") != lua.LNil {
+				t.Errorf("a table without X_CUSTOM: next() saw %v", got)
+			}
+			if tb.RawGetString("REQUEST_METHOD") != lua.LNil {
+				t.Error("a table sees another's values")
+			}
+		}},
+		{"a kept table gaining a key in a later request", func(t *testing.T) {
+			kept := build("REQUEST_METHOD", "GET")
+			shape.settle(kept)
+			cur := build("REQUEST_METHOD", "HEAD")
+			kept.RawSetString("LATE", lua.LString("1"))
+			cur.RawSetString("MINE", lua.LString("2"))
+			shape.settle(cur)
+			for _, tb := range []*lua.LTable{kept, cur, build("REQUEST_METHOD", "PUT")} {
+				pairsOf(t, tb)
+			}
+			if got := pairsOf(t, kept); got["LATE"] != "1" {
+				t.Errorf("the kept table: next() saw %v", got)
+			}
+			if got := pairsOf(t, cur); got["MINE"] != "2" {
+				t.Errorf("the current table: next() saw %v", got)
+			}
+		}},
+		{"too many keys go back to environKeys", func(t *testing.T) {
+			tb := build()
+			for i := range maxShapeKeys {
+				tb.RawSetString(fmt.Sprintf("K%d", i), lua.LTrue)
+			}
+			shape.settle(tb)
+			if len(shape.keys) != len(environKeys) {
+				t.Errorf("the shape lists %d keys, want %d", len(shape.keys), len(environKeys))
+			}
+		}},
 	}
-	// Setting an unset template key later works like any key.
-	tb.RawSetString("PATH_INFO", lua.LString("/x"))
-	if v := tb.RawGetString("PATH_INFO"); v.String() != "/x" {
-		t.Errorf("PATH_INFO = %v after setting it", v)
-	}
-	// Two tables from the template share nothing.
-	other := newEnvironBuilder(L, 8).finish()
-	if other.RawGetString("REQUEST_METHOD") != lua.LNil {
-		t.Error("a fresh table sees another's values")
+	for _, tt := range tests {
+		t.Run(tt.desc, tt.run)
 	}
 }
 
@@ -611,10 +701,11 @@ func BenchmarkEnvironTable(b *testing.B) {
 	for _, name := range []string{"HTTP_HOST", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE", "REMOTE_ADDR", "REMOTE_PORT", "GATEWAY_INTERFACE", "SERVER_SOFTWARE"} {
 		vars = append(vars, environ.Var{Name: name, Value: "value"})
 	}
-	b.Run("template", func(b *testing.B) {
+	b.Run("shape", func(b *testing.B) {
+		var shape environShape
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			env := newEnvironBuilder(L, len(vars)+8)
+			env := newEnvironBuilder(L, &shape, new(lua.LTable), len(vars)+8)
 			for _, v := range vars {
 				env.set(v.Name, lua.LString(v.Value))
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,8 +33,9 @@ type State struct {
 	// discards it instead of reusing it.
 	broken bool
 
-	headers []headerField         // scratch space reused by each request
-	boxed   map[string]lua.LValue // see envValue
+	headers     []headerField         // scratch space reused by each request
+	headerNames nameCache             // response header names checked already
+	boxed       map[string]lua.LValue // see envValue
 
 	std         *stdlib     // the state's standard library (io output to flush)
 	hostModules *lua.LTable // the host's modules, by name; see modules.go
@@ -42,6 +44,22 @@ type State struct {
 	maxServed int // retire the state after this many requests; 0: never
 
 	requestID string // the id of the request being served; see RequestID
+
+	shape          environShape   // what its environ tables share (table.go)
+	x              exchange       // the request being served
+	startG, writeG lua.LGFunction // start_response and write, made once
+
+	lastLength     int64 // the body length lengthText wrote last
+	lastLengthText string
+}
+
+// lengthText is strconv.FormatInt(n, 10), kept for the next response: an
+// app's responses often have the same length.
+func (s *State) lengthText(n int64) string {
+	if n != s.lastLength || s.lastLengthText == "" {
+		s.lastLength, s.lastLengthText = n, strconv.FormatInt(n, 10)
+	}
+	return s.lastLengthText
 }
 
 // registryStart is the number of value-stack slots a new state starts
@@ -65,7 +83,8 @@ func (p *Program) newState(ctx context.Context) (*State, error) {
 		RegistryGrowStep: registryStart,
 		RegistryMaxSize:  1024 * 256,
 	})
-	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests()}
+	s := &State{lstate: L, prog: p, maxServed: p.stateMaxRequests(), headerNames: make(nameCache)}
+	s.startG, s.writeG = s.x.startResponse, s.x.write
 	s.register()
 	if err := s.openLibs(); err != nil {
 		L.Close()

@@ -190,10 +190,23 @@ func (w *Worker) CountHTTP(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if ln := w.ln.Load(); ln != nil && ln.draining() {
+		if w.Request() {
 			rw.Header().Set("Connection", "close")
 		}
-		w.countRequest()
 		h.ServeHTTP(rw, r)
 	})
+}
+
+// Request counts one request against the worker's budget, for an HTTP
+// server that is not net/http ([Worker.CountHTTP] is this for an
+// http.Handler), and reports whether the connection it came on should
+// close after the response: the worker is draining.
+func (w *Worker) Request() (closeAfter bool) {
+	if w.spec.MaxRequests <= 0 {
+		return false
+	}
+	ln := w.ln.Load()
+	closeAfter = ln != nil && ln.draining()
+	w.countRequest()
+	return closeAfter
 }

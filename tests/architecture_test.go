@@ -30,11 +30,13 @@ func TestArchitecture(t *testing.T) {
 		"luabridge":            {"environ", "httpsyntax", "luabridge/luapattern", "luabridge/appfs", lua},
 		"luabridge/lualib":     {"environ", "httpsyntax", "devmode", "dict", "appdb", "outbound", "luabridge", "luabridge/appfs", lua},
 		"luabridge/wire":       {"luabridge", "luabridge/lualib", lua},
-		"host":                 {"environ", "devmode", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem"},
+		"internal/coalesce":    {},
+		"host":                 {"environ", "devmode", "luabridge", "luabridge/appfs", "luabridge/lualib", "luabridge/wire", "sysmem", "internal/coalesce"},
 		"host/metrics":         {"host"},
 		"transport":            {"host", "environ"},
+		"transport/fast":       {"host", "environ", "httpsyntax", "internal/coalesce"},
 		"lsgitest":             {"host", "transport"},
-		"cmd/lsgi":             {"host", "host/metrics", "transport", "supervisor", "devmode", "luabridge/lualib", "dict", "appdb", "outbound"},
+		"cmd/lsgi":             {"host", "host/metrics", "transport", "transport/fast", "supervisor", "devmode", "luabridge/lualib", "dict", "appdb", "outbound"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "../...").Output()
 	if err != nil {

@@ -46,6 +46,12 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "tests: go %v: %v\n%s", args, err, out)
 		return 1
 	}
+	if testEngine == "" {
+		if testEngine, err = defaultEngine(); err != nil {
+			fmt.Fprintln(os.Stderr, "tests:", err)
+			return 1
+		}
+	}
 	return m.Run()
 }
 

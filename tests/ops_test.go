@@ -174,7 +174,8 @@ return function(e, sr) sr("200 OK", {}) return {"slow"} end`
 	if err := os.WriteFile(filepath.Join(dir, "slow.lua"), []byte(slow), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := startChild(t, "lsgi serve", filepath.Dir(dir), nil, binPath, "serve", "--bind", "127.0.0.1:0", "--admin-bind", "127.0.0.1:0", dir)
+	c := startChild(t, "lsgi serve", filepath.Dir(dir), nil, binPath,
+		append(append([]string{"serve", "--bind", "127.0.0.1:0", "--admin-bind", "127.0.0.1:0"}, engineFlags()...), dir)...)
 	admin := "http://" + c.waitLine(t, adminRE)[1]
 	resp, body := httpGet(t, admin+"/readyz")
 	if resp.StatusCode != 503 || !strings.Contains(body, "loading apps") {
@@ -218,7 +219,7 @@ func TestStatusPageJSON(t *testing.T) {
 			byName[a.Name] = i
 		}
 		hello, broken := st.Apps[byName["hello"]], st.Apps[byName["broken"]]
-		if st.Version != "0.1.0" || st.Engine != "net/http" || st.Uptime == "" || len(st.Apps) != 5 ||
+		if st.Version != "0.1.0" || st.Engine != engineName() || st.Uptime == "" || len(st.Apps) != 5 ||
 			hello.Mount != "/hello" || hello.Version != 1 || hello.Requests == nil || hello.Requests.Total != 1 ||
 			broken.Error == nil || !strings.HasSuffix(broken.Error.File, "broken.lua") || broken.Error.Line == 0 {
 			t.Errorf("status = %s", body)

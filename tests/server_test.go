@@ -42,6 +42,34 @@ type server struct {
 
 var listeningRE = regexp.MustCompile(`Listening at: http://(127\.0\.0\.1:(\d+))(?:"|\s|$)`)
 
+// testEngine is the HTTP engine the suite runs lsgi serve with:
+// LSGI_TEST_ENGINE (fast or std), or the binary's default when it is unset
+// (set by TestMain). CI runs the suite once per engine.
+var testEngine = os.Getenv("LSGI_TEST_ENGINE")
+
+// engineFlags are the flags that select testEngine.
+func engineFlags() []string { return []string{"--engine", testEngine} }
+
+// engineName is testEngine as lsgi serve names it in its log and status.
+func engineName() string {
+	if testEngine == "std" {
+		return "net/http"
+	}
+	return testEngine
+}
+
+var defaultEngineRE = regexp.MustCompile(`-engine [^\n]*\n[^\n]*\(default "(\w+)"\)`)
+
+// defaultEngine reads lsgi serve's default engine from its usage text.
+func defaultEngine() (string, error) {
+	out, _ := exec.Command(binPath, "serve", "--help").CombinedOutput()
+	m := defaultEngineRE.FindSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("no default of -engine in lsgi serve --help:\n%s", out)
+	}
+	return string(m[1]), nil
+}
+
 // startServer copies testdata/<suite> into a temporary folder and serves it
 // with `lsgi serve --bind 127.0.0.1:0 FLAGS... DIR`. The server is stopped
 // when the test ends.
@@ -100,7 +128,8 @@ func startServerAtUnder(t *testing.T, wrapper, env []string, dir string, flags .
 // names it (the server runs in dir's parent folder).
 func startServerNamed(t *testing.T, wrapper, env []string, dir, arg string, flags ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, flags...)
+	args := append([]string{"serve", "--bind", "127.0.0.1:0"}, engineFlags()...)
+	args = append(args, flags...)
 	args = append(args, arg)
 
 	s := &server{

@@ -21,7 +21,7 @@ func TestStatusPageBrowser(t *testing.T) {
 	s.get(t, "/boom")
 
 	b.open(admin + "/")
-	b.waitText("LSGI status", "ready", "hello", "/hello", "logs", "boom", "broken", "not loaded", "broken.lua:", "net/http")
+	b.waitText("LSGI status", "ready", "hello", "/hello", "logs", "boom", "broken", "not loaded", "broken.lua:", engineName())
 	rows, err := b.eval(`String(document.querySelectorAll("tbody tr").length)`)
 	if err != nil || rows != strconv.Itoa(len(opsApps)) {
 		t.Errorf("the status page lists %s apps (%v), want %d", rows, err, len(opsApps))

@@ -403,7 +403,7 @@ func TestWorkersUnixSocketOutlivesWorkers(t *testing.T) {
 	}
 	sock := filepath.Join(socketDir(t), "lsgi.sock")
 	c := startChild(t, "lsgi serve --workers 1", filepath.Dir(dir), nil, binPath,
-		"serve", "--bind", "unix:"+sock, "--workers", "1", "--max-requests", "3", dir)
+		append(append([]string{"serve", "--bind", "unix:" + sock}, engineFlags()...), "--workers", "1", "--max-requests", "3", dir)...)
 	c.waitLine(t, regexp.MustCompile(`msg="Listening at: http://`+regexp.QuoteMeta(sock)))
 	client := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/lsgi/lsgi/host"
 	"github.com/lsgi/lsgi/luabridge/lualib"
 	"github.com/lsgi/lsgi/transport"
+	"github.com/lsgi/lsgi/transport/fast"
 )
 
 // shutdownGrace is the default of --graceful-timeout: how long in-flight
@@ -27,6 +28,7 @@ const shutdownGrace = 10 * time.Second
 // serveFlags are the flags of lsgi serve.
 type serveFlags struct {
 	dir, bind, root, forwarded, accessLog                 string
+	engineFlag                                            string // --engine
 	fastCGI, trust, reload, dev                           bool
 	timeout, queueTimeout, poll, maxStreamTime, stateIdle time.Duration
 	states, stateMax, stateJitter, lazyAbove              int
@@ -61,6 +63,7 @@ func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, in
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.bind, "bind", "127.0.0.1:8000", "`address` to listen on: host:port (port 0 picks a free one), or unix:PATH")
 	fs.BoolVar(&f.fastCGI, "fastcgi", false, "speak FastCGI instead of HTTP, for nginx fastcgi_pass or Apache mod_proxy_fcgi")
+	fs.StringVar(&f.engineFlag, "engine", defaultEngine, "HTTP/1.1 `engine`: fast (the project's own, on fasthttp's request parser) or std (Go's net/http; always for TLS)")
 	fs.StringVar(&f.root, "root", "", "URL `prefix` the server is mounted under; SCRIPT_NAME starts with it (for FastCGI behind location /app/, say /app)")
 	fs.StringVar(&f.forwarded, "forwarded-allow-ips", "127.0.0.1,::1", "comma-separated `peers` (addresses or CIDR) whose X-Forwarded-For/-Proto/-Host are trusted; * for any")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request deadline; an app past it is interrupted (504)")
@@ -95,6 +98,10 @@ func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, in
 		return nil, 2, false
 	}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if f.engineFlag != engineFast && f.engineFlag != engineStd {
+		fmt.Fprintf(stderr, "lsgi: -engine %q: want %s or %s\n", f.engineFlag, engineFast, engineStd)
+		return nil, 2, false
+	}
 	if fs.NArg() > 1 {
 		fs.Usage()
 		return nil, 2, false
@@ -235,11 +242,14 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 	return serveHTTP(ln, h, f, cert, admin, logger)
 }
 
-// engine names the HTTP engine that serves the apps. It is net/http, the
-// one engine that serves TLS and HTTP/2: a faster engine for plain HTTP
-// may be chosen here, never with --certfile.
+// engine names the HTTP engine that serves the apps: "fast" (package
+// transport/fast) unless --engine std or TLS, which only net/http serves
+// (with HTTP/2), asks for "net/http".
 func (f *serveFlags) engine() string {
-	return "net/http"
+	if f.engineFlag == engineFast && f.ops.certFile == "" {
+		return engineNameFast
+	}
+	return engineNameStd
 }
 
 // buildServices opens the resources the service and SQL flags describe.
@@ -259,12 +269,7 @@ func (f *serveFlags) buildServices(logger *slog.Logger) (*lualib.Services, error
 // reloading every app and the certificate on SIGHUP, then shuts down
 // within the graceful timeout.
 func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.Certificate, admin *adminServer, logger *slog.Logger) int {
-	srv := transport.NewHTTPServer(ln.Addr().String(), f.workers.count(h), logger)
-	scheme := "http"
-	if cert != nil {
-		srv.TLSConfig = cert.TLSConfig()
-		scheme = "https"
-	}
+	srv, serveOn, scheme := f.httpEngine(ln, h, cert, logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -272,16 +277,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.
 	defer signal.Stop(hup)
 	srv.RegisterOnShutdown(h.CloseStreams) // the browser refresh's streams never end by themselves
 	served := make(chan error, 1)
-	go func() {
-		if cert != nil {
-			// The framing check needs the plaintext, which net/http reads
-			// inside its TLS connection: transport.NewHTTPServer closes
-			// every chunked HTTP/1 request's connection instead.
-			served <- srv.ServeTLS(ln, "", "")
-			return
-		}
-		served <- srv.Serve(transport.HTTPListener(ln))
-	}()
+	go func() { served <- serveOn() }()
 	logger.Info("Listening at: "+scheme+"://"+ln.Addr().String(), "plugins", f.dir, "version", host.Version, "engine", f.engine())
 	logURLs(logger, ln.Addr(), f.root, f.dev, h)
 	for running := true; running; {
@@ -313,7 +309,7 @@ func serveHTTP(ln net.Listener, h *host.Handler, f *serveFlags, cert *transport.
 		logger.Warn("plugin loads still running at the end of the grace period", "err", err)
 	}
 	admin.shutdown(sctx)
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, fast.ErrServerClosed) {
 		logger.Error("server", "err", err)
 		return 1
 	}

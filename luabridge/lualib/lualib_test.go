@@ -151,21 +151,23 @@ func TestTemplateCacheReparses(t *testing.T) {
 	fsys := fstest.MapFS{"t.html": {Data: []byte("one {{.}}")}}
 	var c templateCache
 	c.init()
-	out, err := c.render(fsys, []string{"t.html"}, "x", 1<<20)
+	L := newSafeState(t)
+	lim := luabridge.Limits{MaxStringBytes: 1 << 20}
+	out, err := c.render(L, fsys, []string{"t.html"}, lua.LString("x"), lim)
 	if err != nil || out != "one x" {
 		t.Fatalf("render = %q, %v", out, err)
 	}
 	// MapFS has no modification times: the content decides.
 	fsys["t.html"] = &fstest.MapFile{Data: []byte("two {{.}}")}
-	if out, _ := c.render(fsys, []string{"t.html"}, "y", 1<<20); out != "two y" {
+	if out, _ := c.render(L, fsys, []string{"t.html"}, lua.LString("y"), lim); out != "two y" {
 		t.Fatalf("after an edit: %q", out)
 	}
 	delete(fsys, "t.html")
-	if _, err := c.render(fsys, []string{"t.html"}, "z", 1<<20); err == nil {
+	if _, err := c.render(L, fsys, []string{"t.html"}, lua.LString("z"), lim); err == nil {
 		t.Fatal("a deleted template must fail")
 	}
 	for i := 0; i < 100; i++ {
-		c.render(fsys, []string{fmt.Sprintf("missing-%d.html", i)}, nil, 1<<20)
+		c.render(L, fsys, []string{fmt.Sprintf("missing-%d.html", i)}, lua.LNil, lim)
 	}
 	if n := len(c.entries); n != 0 {
 		t.Fatalf("missing templates must not stay in the cache: %d entries", n)
@@ -174,13 +176,13 @@ func TestTemplateCacheReparses(t *testing.T) {
 	// and size stay the same.
 	old := time.Now().Add(-time.Hour)
 	fsys["o.html"] = &fstest.MapFile{Data: []byte("AAA"), ModTime: old}
-	c.render(fsys, []string{"o.html"}, nil, 1<<20)
+	c.render(L, fsys, []string{"o.html"}, lua.LNil, lim)
 	fsys["o.html"] = &fstest.MapFile{Data: []byte("BBB"), ModTime: old}
-	if out, _ := c.render(fsys, []string{"o.html"}, nil, 1<<20); out != "AAA" {
+	if out, _ := c.render(L, fsys, []string{"o.html"}, lua.LNil, lim); out != "AAA" {
 		t.Fatalf("an unchanged stamp must keep the cached parse, got %q", out)
 	}
 	fsys["o.html"] = &fstest.MapFile{Data: []byte("BBB"), ModTime: old.Add(time.Second)}
-	if out, _ := c.render(fsys, []string{"o.html"}, nil, 1<<20); out != "BBB" {
+	if out, _ := c.render(L, fsys, []string{"o.html"}, lua.LNil, lim); out != "BBB" {
 		t.Fatalf("a new modification time must re-parse, got %q", out)
 	}
 }

@@ -234,7 +234,7 @@ func nativeParseMultipart(L *lua.LState) int {
 		}
 		files = append(files, file{name: name, filename: baseName(part.FileName()), ctype: part.Header.Get("Content-Type"), data: string(data), headers: h})
 	}
-	pushMulti(L, func(add func(string, string)) {
+	pushMulti(L, len(fields), func(add func(string, string)) {
 		for _, f := range fields {
 			add(f.name, f.value)
 		}

@@ -50,7 +50,9 @@ type templateEntry struct {
 	names  []string
 	stamps []fileStamp
 	tmpl   *template.Template
-	epoch  uint64 // templateCache.epoch when the files were last checked
+	epoch  uint64        // templateCache.epoch when the files were last checked
+	fast   *fastTemplate // tmpl compiled for the fast path, if it can be
+	tried  bool          // compiling fast was tried (tmpl has been escaped)
 }
 
 // fileStamp identifies a version of a file.
@@ -133,8 +135,8 @@ func (e *templateEntry) parse(fsys fs.FS) error {
 	return nil
 }
 
-// get returns the up-to-date parsed template for names.
-func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, error) {
+// get returns the up-to-date parsed template for names, with its entry.
+func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, *templateEntry, error) {
 	key := strings.Join(names, "\x00")
 	c.mu.Lock()
 	e, ok := c.entries[key]
@@ -151,7 +153,7 @@ func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, err
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stale(fsys, c.reloaded, epoch) {
-		e.tmpl = nil
+		e.tmpl, e.fast, e.tried = nil, nil, false
 		e.epoch = epoch
 		if err := e.parse(fsys); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -163,31 +165,83 @@ func (c *templateCache) get(fsys fs.FS, names []string) (*template.Template, err
 				}
 				c.mu.Unlock()
 			}
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return e.tmpl, nil
+	return e.tmpl, e, nil
 }
 
-// render executes the templates names with data and returns the text, of
-// at most limit bytes.
-func (c *templateCache) render(fsys fs.FS, names []string, data any, limit int64) (string, error) {
-	t, err := c.get(fsys, names)
+// fastFor returns t's fast form, if it has one yet.
+func (e *templateEntry) fastFor(t *template.Template) *fastTemplate {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tmpl != t {
+		return nil
+	}
+	return e.fast
+}
+
+// compiled compiles t's fast form once t has run: html/template escapes a
+// template when it first executes it, and the fast form is made from the
+// escaped tree.
+func (e *templateEntry) compiled(t *template.Template) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tmpl == t && !e.tried {
+		e.tried = true
+		e.fast = compileFast(t)
+	}
+}
+
+// render executes the templates names with the Lua data and returns the
+// text, of at most limit bytes: on the fast path when the template and the
+// data allow it (template_fast.go), otherwise through html/template with the
+// data converted by toGo. A data error is an *argError.
+func (c *templateCache) render(L *lua.LState, fsys fs.FS, names []string, data lua.LValue, limits luabridge.Limits) (string, error) {
+	limits = limits.WithDefaults()
+	simple, isSimple := fastData(data, limits.MaxDataNodes)
+	var goData any
+	if !isSimple {
+		var err error
+		if goData, err = toGo(L, limits, data); err != nil {
+			return "", &argError{err}
+		}
+	}
+	t, e, err := c.get(fsys, names)
 	if err != nil {
 		return "", err
 	}
 	buf := c.bufs.Get().(*limitedBuffer)
-	buf.buf, buf.limit = buf.buf[:0], limit
+	buf.buf, buf.limit = buf.buf[:0], limits.MaxStringBytes
 	defer func() {
 		if cap(buf.buf) <= 1<<20 {
 			c.bufs.Put(buf)
 		}
 	}()
-	if err := t.Execute(buf, data); err != nil {
+	if isSimple {
+		if f := e.fastFor(t); f != nil {
+			if err := f.render(buf, simple); err != nil {
+				return "", err
+			}
+			return string(buf.buf), nil
+		}
+		if goData, err = toGo(L, limits, data); err != nil {
+			return "", &argError{err}
+		}
+	}
+	if err := t.Execute(buf, goData); err != nil {
 		return "", err
+	}
+	if isSimple {
+		e.compiled(t)
 	}
 	return string(buf.buf), nil
 }
+
+// argError is an error in the data given to render.
+type argError struct{ err error }
+
+func (e *argError) Error() string { return e.err.Error() }
 
 func (s *Shared) openTemplate(L *lua.LState) int {
 	L.Push(newModule(L, map[string]lua.LGFunction{
@@ -235,11 +289,11 @@ func (s *Shared) templateRender(L *lua.LState) int {
 	if s.fsys == nil {
 		L.RaiseError("lsgi.template: this app has no folder to read templates from")
 	}
-	data, err := toGo(L, s.limits, L.Get(2))
-	if err != nil {
+	out, err := s.templates.render(L, s.fsys, names, L.Get(2), s.limits)
+	var dataErr *argError
+	if errors.As(err, &dataErr) {
 		L.ArgError(2, err.Error())
 	}
-	out, err := s.templates.render(s.fsys, names, data, s.limits.MaxStringBytes)
 	if err != nil {
 		L.RaiseError("lsgi.template: %s", err.Error())
 	}
@@ -271,6 +325,15 @@ func toGo(L *lua.LState, limits luabridge.Limits, v lua.LValue) (any, error) {
 	return c.convert(v, 0)
 }
 
+// goNumber is a Lua number as templates see it: an int64 when it is
+// integral (so that {{if eq .n 3}} works), a float64 otherwise.
+func goNumber(f float64) any {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return int64(f)
+	}
+	return f
+}
+
 // dataConverter converts one template's data.
 type dataConverter struct {
 	budget budget
@@ -289,11 +352,7 @@ func (c *dataConverter) convert(v lua.LValue, depth int) (any, error) {
 	case lua.LString:
 		return string(v), nil
 	case lua.LNumber:
-		f := float64(v)
-		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-			return int64(f), nil
-		}
-		return f, nil
+		return goNumber(float64(v)), nil
 	case *lua.LUserData:
 		if _, ok := v.Value.(jsonNull); ok {
 			return nil, nil

@@ -195,10 +195,12 @@ func parseQS(qs string, visit func(name, value string)) {
 }
 
 // pushMulti pushes two tables built from pairs: name -> first value, and
-// name -> array of every value in order.
-func pushMulti(L *lua.LState, visit func(func(name, value string))) {
-	first := L.NewTable()
-	all := L.NewTable()
+// name -> array of every value in order. size is about how many names
+// there are: gopher-lua's NewTable would make room for 32 of each, a
+// kilobyte or two per table, for what is often one or two.
+func pushMulti(L *lua.LState, size int, visit func(func(name, value string))) {
+	first := L.CreateTable(0, size)
+	all := L.CreateTable(0, size)
 	visit(func(name, value string) {
 		k := lua.LString(name)
 		if list, ok := all.RawGetH(k).(*lua.LTable); ok {
@@ -217,7 +219,7 @@ func pushMulti(L *lua.LState, visit func(func(name, value string))) {
 // utilParseQS: parse_qs(s) -> first, all.
 func utilParseQS(L *lua.LState) int {
 	qs := checkLString(L, 1)
-	pushMulti(L, func(add func(string, string)) { parseQS(qs, add) })
+	pushMulti(L, strings.Count(qs, "&")+1, func(add func(string, string)) { parseQS(qs, add) })
 	return 2
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Load test: lsgi serve against a plain net/http reference serving the same
-# bytes, measured with wrk on loopback in the same run, so the ratio column
-# holds however noisy the machine is.
+# Load test: lsgi serve, on each of its HTTP engines, against a plain
+# net/http reference serving the same bytes, measured with wrk on loopback
+# in the same run, so the ratio columns hold however noisy the machine is.
 #
 #   tests/load/run.sh                    # defaults below
 #   DURATION=10s REPEATS=3 tests/load/run.sh
+#   ENGINES=fast tests/load/run.sh       # one engine only
 #
 # With two or more CPUs the server is pinned to the last CPU and wrk to the
 # first (taskset), so that they do not compete; set PIN=0 to share them.
@@ -17,7 +18,8 @@ REPEATS="${REPEATS:-3}"
 CONNS="${CONNS:-64}"
 PORT="${PORT:-18480}"
 PIN="${PIN:-1}"
-WORKLOADS="${WORKLOADS:-/hello /page?name=World /stream /stream?table=1}"
+WORKLOADS="${WORKLOADS:-/hello /page?name=World /stream /stream?flush=1 /stream?table=1}"
+ENGINES="${ENGINES:-std fast}"
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 bin="$(mktemp -d)"
@@ -49,13 +51,17 @@ rate() {
     awk '/Requests\/sec/ {print int($2)} /Non-2xx|Socket errors/ {print "errors: " $0 > "/dev/stderr"}'
 }
 
+servers=""
+for e in $ENGINES; do servers+="lsgi-$e "; done
+servers+="ref"
+
 declare -A runs
 for rep in $(seq "$REPEATS"); do
-  for server in lsgi ref; do
-    if [ $server = lsgi ]; then
-      start "$bin/lsgi" serve --bind "127.0.0.1:$PORT" --reload=false --access-log off tests/load/plugins
-    else
+  for server in $servers; do
+    if [ $server = ref ]; then
       start "$bin/refserver" -addr "127.0.0.1:$PORT"
+    else
+      start "$bin/lsgi" serve --engine "${server#lsgi-}" --bind "127.0.0.1:$PORT" --reload=false --access-log off tests/load/plugins
     fi
     for w in $WORKLOADS; do
       $wrk_cpu wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$PORT$w" >/dev/null # warm-up
@@ -68,11 +74,20 @@ done
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "| workload | lsgi req/s | net/http req/s | lsgi / net/http |"
-echo "|---|---:|---:|---:|"
+header="| workload |" rule="|---|"
+for server in $servers; do header+=" $server req/s |"; rule+="---:|"; done
+for e in $ENGINES; do header+=" lsgi-$e / net/http |"; rule+="---:|"; done
+echo "$header"
+echo "$rule"
 for w in $WORKLOADS; do
-  l=$(median "${runs["lsgi $w"]}") g=$(median "${runs["ref $w"]}")
-  awk -v w="$w" -v l="$l" -v g="$g" 'BEGIN { printf "| `%s` | %s | %s | %.2f |\n", w, l, g, l / g }'
+  row="| \`$w\` |"
+  g=$(median "${runs["ref $w"]}")
+  for server in $servers; do row+=" $(median "${runs["$server $w"]}") |"; done
+  for e in $ENGINES; do
+    l=$(median "${runs["lsgi-$e $w"]}")
+    row+=" $(awk -v l="$l" -v g="$g" 'BEGIN { printf "%.2f", l / g }') |"
+  done
+  echo "$row"
 done
 echo
 echo "median of $REPEATS runs of $DURATION, $CONNS connections, $(nproc) CPUs, pinned=$([ -n "$server_cpu" ] && echo yes || echo no), $(go version | cut -d' ' -f3)"

@@ -43,11 +43,13 @@ func main() {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		io.WriteString(w, body)
 	})
-	// /stream flushes every chunk, as LSGI does for an iterator;
-	// /stream?table=1 writes them all and lets net/http buffer them.
+	// /stream writes the chunks and lets net/http's buffer gather them
+	// (after flushing the first, which fixes chunked framing, as LSGI
+	// does); /stream?flush=1 flushes every chunk, as LSGI does with
+	// lsgi.exact_chunks.
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
-		flush := r.URL.RawQuery != "table=1"
+		flush := r.URL.RawQuery == "flush=1"
 		f := w.(http.Flusher)
 		for i := 0; i < 100; i++ {
 			io.WriteString(w, chunk)
