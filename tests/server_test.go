@@ -44,7 +44,7 @@ var listeningRE = regexp.MustCompile(`Listening at: http://(127\.0\.0\.1:(\d+))(
 
 // testEngine is the HTTP engine the suite runs lsgi serve with:
 // LSGI_TEST_ENGINE (fast or std), or the binary's default when it is unset
-// (set by TestMain). CI runs the suite once per engine.
+// (set by TestMain), which then runs the suite again on the other engine.
 var testEngine = os.Getenv("LSGI_TEST_ENGINE")
 
 // engineFlags are the flags that select testEngine.
