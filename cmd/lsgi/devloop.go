@@ -18,8 +18,13 @@ func devLogger(logger *slog.Logger, stderr io.Writer) *slog.Logger {
 	return slog.New(devmode.NewLogHandler(logger.Handler(), stderr))
 }
 
+// maxURLLines is how many "app at" lines logURLs writes: a host of
+// thousands of plugins gets a count rather than a line for each.
+const maxURLLines = 20
+
 // logURLs logs the address of each mounted app once the server listens on
-// addr, so that the first thing to open is one click away.
+// addr, so that the first thing to open is one click away; every app that
+// failed to load, and the first maxURLLines of the others.
 func logURLs(logger *slog.Logger, addr net.Addr, root string, dev bool, h *host.Handler) {
 	base, ok := baseURL(addr)
 	if !ok {
@@ -27,17 +32,24 @@ func logURLs(logger *slog.Logger, addr net.Addr, root string, dev bool, h *host.
 	}
 	base += strings.TrimSuffix(root, "/")
 	apps := h.Apps()
-	hasIndex := false
+	hasIndex, logged, unlisted := false, 0, 0
 	for _, app := range apps {
 		url := base + app.Mount
 		if app.Mount == "/" {
 			hasIndex = true
 		}
-		if app.Err != nil {
+		switch {
+		case app.Err != nil:
 			logger.Warn("app failed to load: "+url, "app", app.Name, "file", app.File)
-			continue
+		case logged < maxURLLines:
+			logger.Info("app at "+url, "app", app.Name, "file", app.File)
+			logged++
+		default:
+			unlisted++
 		}
-		logger.Info("app at "+url, "app", app.Name, "file", app.File)
+	}
+	if unlisted > 0 {
+		logger.Info(strconv.Itoa(unlisted)+" more apps at "+base+"/NAME: --dev lists them all at /, as does the status page of --admin-bind", "apps", len(apps))
 	}
 	switch {
 	case len(apps) == 0:
