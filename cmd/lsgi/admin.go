@@ -27,6 +27,7 @@ type adminServer struct {
 	srv    *http.Server
 	served chan error
 	logger *slog.Logger
+	worker bool // a worker's, on its socket for the supervisor's listener
 }
 
 // listenAdmin opens the admin listener, so that a busy port fails before
@@ -56,9 +57,18 @@ func (a *adminServer) start(h *host.Handler, engine string) {
 		Engine:  engine,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: promLog}),
 	})
+	a.serve(handler)
+	if a.worker {
+		a.logger.Debug("admin socket for the supervisor", "socket", a.ln.Addr().String())
+		return
+	}
+	a.logger.Info("Admin listening at: http://"+a.ln.Addr().String(), "endpoints", "/ /healthz /readyz /metrics")
+}
+
+// serve serves handler on the admin listener.
+func (a *adminServer) serve(handler http.Handler) {
 	a.srv = transport.NewHTTPServer(a.ln.Addr().String(), handler, a.logger)
 	go func() { a.served <- a.srv.Serve(a.ln) }()
-	a.logger.Info("Admin listening at: http://"+a.ln.Addr().String(), "endpoints", "/ /healthz /readyz /metrics")
 }
 
 // shutdown stops the admin server within ctx, after the apps' server: the
@@ -101,8 +111,6 @@ func (o *opsFlags) check(f *serveFlags) error {
 		return errors.New("-certfile and -keyfile go together")
 	case o.certFile != "" && f.fastCGI:
 		return errors.New("-certfile: FastCGI has no TLS; the front server terminates it")
-	case o.adminBind != "" && f.workers.workers > 0:
-		return errors.New("-admin-bind serves one process's status and metrics: it does not work with -workers yet")
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func TestRun(t *testing.T) {
 		{"serve with two folders", []string{"serve", "a", "b"}, 2, "", "usage: lsgi serve"},
 		{"serve with a bad log format", []string{"serve", "--log-format", "xml"}, 2, "", "want text or json"},
 		{"serve with a bad access log format", []string{"serve", "--access-log-format", "%(h)d"}, 2, "", "-access-log-format"},
-		{"serve the admin listener with workers", []string{"serve", "--admin-bind", "127.0.0.1:0", "--workers", "2"}, 2, "", "does not work with -workers"},
+		{"serve workers and their admin listener on a missing folder", []string{"serve", "--bind", "127.0.0.1:0", "--admin-bind", "127.0.0.1:0", "--workers", "2", filepath.Join(t.TempDir(), "none")}, 1, "", "cannot start the workers"},
 		{"serve a missing folder", []string{"serve", "--bind", "127.0.0.1:0", filepath.Join(t.TempDir(), "none")}, 1, "", "cannot start"},
 		{"call", []string{"call", "-X", "PUT", "-d", "body", app, "/x"}, 0, "HTTP/1.1 201 Created\nContent-Length: 7\nX-Method: PUT\n\n/x|body", ""},
 		{"call with flags after the file", []string{"call", app, "/y", "-X", "POST"}, 0, "X-Method: POST", ""},

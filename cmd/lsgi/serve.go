@@ -201,7 +201,14 @@ func serveOn(f *serveFlags, logger *slog.Logger, services *lualib.Services, stde
 		return 1
 	}
 	ln = f.guards.limit(ln, f.fastCGI, logger)
-	admin, err := listenAdmin(f.ops.adminBind, logger)
+	adminBind := f.ops.adminBind
+	if f.workers.worker != nil {
+		adminBind = workerAdminBind() // the supervisor serves --admin-bind
+	}
+	admin, err := listenAdmin(adminBind, logger)
+	if admin != nil {
+		admin.worker = f.workers.worker != nil
+	}
 	if err != nil {
 		ln.Close()
 		logger.Error("cannot listen on the admin address", "err", err)

@@ -178,9 +178,27 @@ func superviseWorkers(o *workerOptions, args []string, bind string, logger *slog
 	} else {
 		logger.Info("memory fence: a cgroup v2 memory.max per worker, RLIMIT_DATA and the Go soft limit", "memory", memory, "cgroup", cg.Dir())
 	}
+	var admin *workersAdmin
+	if bind := o.fs.Lookup("admin-bind"); bind != nil && bind.Value.String() != "" {
+		admin, err = listenWorkersAdmin(bind.Value.String(), logger)
+		if err != nil {
+			logger.Error("cannot listen on the admin address", "err", err)
+			return 1
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), o.graceful)
+			defer cancel()
+			admin.shutdown(ctx)
+		}()
+	}
+	var env []string // the supervisor's
+	if admin != nil {
+		env = admin.env()
+	}
 	s, err := supervisor.New(supervisor.Config{
 		Path:              exe,
 		Args:              append([]string{os.Args[0], "serve"}, args...),
+		Env:               env,
 		Workers:           o.workers,
 		Listener:          sock,
 		Memory:            memory,
@@ -195,6 +213,9 @@ func superviseWorkers(o *workerOptions, args []string, bind string, logger *slog
 	if err != nil {
 		logger.Error("cannot start the workers", "err", err)
 		return 1
+	}
+	if admin != nil {
+		admin.start(func() bool { return isClosed(s.Ready()) })
 	}
 	scheme := "http"
 	switch {
@@ -287,4 +308,14 @@ func (b *byteSize) Set(s string) error {
 	}
 	*b = byteSize(n)
 	return nil
+}
+
+// isClosed reports whether ch is closed, without waiting.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
