@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -169,10 +170,13 @@ func TestWatchFallsBackToPolling(t *testing.T) {
 	tests := []struct {
 		desc      string
 		budget    int
+		watchers  int // Folder.Watchers: processes sharing the budget
 		wantWatch bool
 	}{
-		{"within the budget: events", 100, true},
-		{"over the budget: polling", 2, false},
+		{"within the budget: events", 100, 0, true},
+		{"over the budget: polling", 2, 0, false},
+		{"within one worker's share: events", 10, 2, true},
+		{"over one worker's share: polling", 10, 4, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -183,7 +187,7 @@ func TestWatchFallsBackToPolling(t *testing.T) {
 			for _, name := range []string{"a", "b", "c"} {
 				writeFile(t, filepath.Join(dir, name, "init.lua"), versionApp(name+"1"))
 			}
-			h, logs := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir, Watch: true}}})
+			h, logs := newTestHandler(t, Config{Plugins: []PluginSource{Folder{Path: dir, Watch: true, Watchers: tt.watchers}}})
 			lines := watchLines(logs.String())
 			want := `watching plugins for changes`
 			if !tt.wantWatch {
@@ -194,6 +198,9 @@ func TestWatchFallsBackToPolling(t *testing.T) {
 			}
 			if !tt.wantWatch && !strings.Contains(lines[0], "max_user_watches") {
 				t.Errorf("the fallback line does not name the limit: %s", lines[0])
+			}
+			if !tt.wantWatch && tt.watchers > 1 && !strings.Contains(lines[0], strconv.Itoa(tt.watchers)+" processes") {
+				t.Errorf("the fallback line does not say the budget is shared: %s", lines[0])
 			}
 			writeFile(t, filepath.Join(dir, "b", "init.lua"), versionApp("b2"))
 			waitBody(t, h, "/b", "b2")

@@ -84,6 +84,12 @@ type Folder struct {
 	// that needs modules of its own becomes a folder (NAME/init.lua).
 	// Folder apps are confined to their own folder either way.
 	Isolate bool
+
+	// Watchers is how many processes watch this folder at once (the
+	// worker processes of one supervisor): each takes that share of the
+	// inotify watches the watcher allows itself, and polls past it. 0
+	// means 1.
+	Watchers int
 }
 
 func (f Folder) scan(names []string, log *slog.Logger) ([]*spec, error) {

@@ -45,6 +45,8 @@ type watcher struct {
 	log  *slog.Logger
 	root string
 
+	sharers int // processes watching root at once (Folder.Watchers), at least 1
+
 	fsw  *fsnotify.Watcher // nil when polling from the start
 	poll time.Duration
 
@@ -78,6 +80,7 @@ func startWatcher(reg *registry, src int, folder Folder, log *slog.Logger) (*wat
 		log:     log,
 		root:    abs,
 		poll:    folder.PollInterval,
+		sharers: max(1, folder.Watchers),
 		pending: map[string]*pendingSync{},
 		work:    make(chan string, 64),
 		stop:    make(chan struct{}),
@@ -123,7 +126,11 @@ var errTooManyFolders = errors.New("host: too many folders to watch")
 // needs more watches than watchBudget allows or the OS refuses one.
 func (w *watcher) startEvents() (int, error) {
 	dirs := watchDirs(w.root)
-	if budget := watchBudget(); budget > 0 && len(dirs) > budget {
+	if budget := watchBudget(); budget > 0 && len(dirs) > budget/w.sharers {
+		if w.sharers > 1 {
+			return 0, fmt.Errorf("%w: %d folders, more than a %d-th share of half of fs.inotify.max_user_watches (%d), which every program of the user shares and %d processes watch this folder with",
+				errTooManyFolders, len(dirs), w.sharers, 2*budget, w.sharers)
+		}
 		return 0, fmt.Errorf("%w: %d folders, more than half of fs.inotify.max_user_watches (%d), which every program of the user shares",
 			errTooManyFolders, len(dirs), 2*budget)
 	}

@@ -117,7 +117,7 @@ func parseServeFor(cmd string, args []string, stderr io.Writer) (*serveFlags, in
 // file).
 func (f *serveFlags) config(stderr io.Writer, logger *slog.Logger, services *lualib.Services) (cfg host.Config, closeFn func(), err error) {
 	cfg = host.Config{
-		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll, Isolate: f.guards.isolate}},
+		Plugins:           []host.PluginSource{host.Folder{Path: f.dir, Watch: f.reload, PollInterval: f.poll, Isolate: f.guards.isolate, Watchers: f.workers.watchers()}},
 		MaxMemory:         f.guards.memory(logger),
 		States:            f.states,
 		Timeout:           f.timeout,

@@ -126,6 +126,15 @@ func (o *workerOptions) listen(bind string) (net.Listener, error) {
 	return o.worker.Listener()
 }
 
+// watchers is how many processes watch the plugins folder at once: in a
+// worker, the supervisor's --workers, which share the inotify budget.
+func (o *workerOptions) watchers() int {
+	if o.worker == nil {
+		return 1
+	}
+	return max(1, o.workers)
+}
+
 // ready tells the supervisor, in a worker, that its apps are loaded.
 func (o *workerOptions) ready() error {
 	if o.worker == nil {
