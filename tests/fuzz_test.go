@@ -1,9 +1,7 @@
 package tests
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 )
@@ -29,12 +27,7 @@ var fuzzTargets = []struct {
 // written to the package's testdata/fuzz folder, where every later run
 // replays it.
 func TestFuzzTargets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fuzzing is skipped in -short mode")
-	}
-	if os.Getenv("LSGI_TEST_BINARY") != "" {
-		t.Skip("fuzzed by the first run of the suite")
-	}
+	skipModuleCheck(t)
 	override := os.Getenv("LSGI_FUZZTIME")
 	if override == "0" {
 		t.Skip("LSGI_FUZZTIME=0")
@@ -45,24 +38,13 @@ func TestFuzzTargets(t *testing.T) {
 	if d, err := time.ParseDuration(override); err == nil {
 		bound += d
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, target := range fuzzTargets {
 		t.Run(target.name, func(t *testing.T) {
 			budget := target.inputs
 			if override != "" {
 				budget = override
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), bound)
-			defer cancel()
-			fuzz := exec.CommandContext(ctx, goTool(), "test", "-run", "^$",
-				"-fuzz", "^"+target.name+"$", "-fuzztime", budget, target.pkg)
-			fuzz.Dir = root
-			if out, err := fuzz.CombinedOutput(); err != nil {
-				t.Fatalf("go test -fuzz %s -fuzztime %s %s: %v\n%s", target.name, budget, target.pkg, err, out)
-			}
+			runGo(t, bound, "test", "-run", "^$", "-fuzz", "^"+target.name+"$", "-fuzztime", budget, target.pkg)
 		})
 	}
 }

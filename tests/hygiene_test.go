@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"context"
 	"go/format"
 	"io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestGofmt fails on any Go file of the module that gofmt would change.
@@ -53,19 +55,38 @@ func TestGofmt(t *testing.T) {
 // TestGoVet runs go vet over the whole module: go test runs only a few of
 // its checks on each package.
 func TestGoVet(t *testing.T) {
+	skipModuleCheck(t)
+	runGo(t, 5*time.Minute, "vet", "./...")
+}
+
+// skipModuleCheck skips t, a check of the whole module, in -short mode and
+// in the suite's second run (on the other engine), which the first has
+// checked already.
+func skipModuleCheck(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("go vet ./... is skipped in -short mode")
+		t.Skip("a check of the whole module: skipped in -short mode")
 	}
 	if os.Getenv("LSGI_TEST_BINARY") != "" {
-		t.Skip("vetted by the first run of the suite")
+		t.Skip("checked by the first run of the suite")
 	}
+}
+
+// runGo runs the go command with args in the module's root, within
+// timeout, fails t with its output if it fails, and returns the output.
+func runGo(t *testing.T, timeout time.Duration, args ...string) []byte {
+	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	vet := exec.Command(goTool(), "vet", "./...")
-	vet.Dir = root
-	if out, err := vet.CombinedOutput(); err != nil {
-		t.Fatalf("go vet ./...: %v\n%s", err, out)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goTool(), args...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return out
 }

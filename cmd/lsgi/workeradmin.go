@@ -127,7 +127,9 @@ func (a *workersAdmin) workers() []worker {
 		socket := p
 		ws = append(ws, worker{pid: pid, socket: socket, client: &http.Client{
 			Timeout: workerAdminTimeout,
-			Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			// One connection a call: the worker list is read anew each
+			// time, so no pool would outlive it.
+			Transport: &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 			}},
 		}})
@@ -150,7 +152,6 @@ func (w worker) get(ctx context.Context, path string) (*http.Response, []byte, e
 		return nil, nil, fmt.Errorf("worker %d: %w", w.pid, err)
 	}
 	defer resp.Body.Close()
-	defer w.client.CloseIdleConnections()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker %d: %s: %w", w.pid, path, err)
